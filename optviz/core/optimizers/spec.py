@@ -1,0 +1,113 @@
+"""What the registry records about one optimizer (`OptimizerSpec`) and its fast elementwise rule (`FastRule`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
+from typing import Any, Literal
+
+from optviz.core.params import Schema, Value
+
+#: How the race engine puts M start points into library optimizers:
+#: - "stack": one (M, 2) parameter. Exact only for elementwise updates.
+#: - "per_tensor": M parameters of shape (2,) in one optimizer. Exact when the update only couples
+#:   values within a tensor (layer-wise norms: LAMB, NovoGrad, Adafactor, Shampoo).
+#: - "separate": one optimizer per start, run one after another (L-BFGS, Prodigy and others whose state is
+#:   shared across all parameters; also those that draw random numbers, so each start sees the draws it
+#:   would see alone).
+Batching = Literal["stack", "per_tensor", "separate"]
+
+
+@dataclass(frozen=True)
+class FastRule:
+    """An elementwise update rule written against a math namespace `xp` (floats or numpy arrays).
+
+    It must reproduce the library optimizer to float64 round-off (tests/core/test_fast_rules.py checks every
+    rule against the library for 300 steps). `p` is the optimizer's own parameter (the point where the
+    gradient is taken); for a scalar backend it is one coordinate, for numpy an (M, 2) array.
+
+    - `init(p, hp, xp) -> state`: a dict of state values shaped like `p` (and plain Python scalars).
+    - `step(p, g, state, t, hp, xp) -> p_new`: one update at step t = 1, 2, ...; may reassign entries of
+      `state` (never mutates arrays it did not create, so scalars and arrays behave alike).
+    - `display(p, state, hp, xp) -> point`: the point drawn and scored, when it is not `p` (Schedule-Free
+      draws its averaged point x, as `.eval()` would give).
+    """
+
+    init: Callable[[Any, Mapping[str, Value], SimpleNamespace], dict[str, Any]]
+    step: Callable[[Any, Any, dict[str, Any], int, Mapping[str, Value], SimpleNamespace], Any]
+    display: Callable[[Any, dict[str, Any], Mapping[str, Value], SimpleNamespace], Any] | None = None
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One row of the optimizer registry. Sliders, CLI, scenes, docs and tests all read these fields."""
+
+    name: str
+    title: str
+    family: str
+    source: str  # the library a user would import it from, e.g. "torch.optim", "pytorch_optimizer"
+    description: str  # one line
+    update_rule: str  # the update written out, plain text with unicode maths
+    schema: Schema
+    #: Builds the library optimizer for a list of tensors from our flat hyperparameters (betas split in parts).
+    build: Callable[[list[Any], Mapping[str, Value]], Any] = field(repr=False)
+    elementwise: bool = True
+    batching: Batching = "stack"
+    needs_closure: bool = False
+    needs_hvp: bool = False  # backward(create_graph=True) before step (AdaHessian, Sophia)
+    needs_2d: bool = False  # parameters must be matrices (Muon): a surface point becomes a 1 x 2 matrix
+    min_numel: int = 0  # below this the optimizer behaves differently (8-bit state) or not at all
+    #: Why it cannot race on a 2-parameter surface (None when it can). Still used by the training panel.
+    surface_unavailable: str | None = None
+    #: Learning rates that make a sensible race, per surface name; other surfaces use the schema default.
+    surface_lr: Mapping[str, float] = field(default_factory=dict)
+    fast: FastRule | None = field(default=None, repr=False)
+    #: For presets (momentum, nesterov, amsgrad): the registry entry this one is a preset of.
+    preset_of: str | None = None
+    #: Implementations torch offers for it (for the training panel): subset of for-loop, foreach, fused.
+    implementations: tuple[str, ...] = ("for-loop",)
+    #: Called after each library step to read the point to draw (Schedule-Free: `.eval()` semantics).
+    eval_point: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
+    #: Called before stepping (Schedule-Free: `.train()`).
+    before_step: Callable[[Any], None] | None = field(default=None, repr=False)
+    #: Bytes of optimizer state per parameter in fp32, the textbook figure (Adam: 8).
+    state_bytes_per_param: float = 0.0
+
+    @property
+    def on_surfaces(self) -> bool:
+        return self.surface_unavailable is None
+
+    def default_lr(self, surface: str | None) -> float | None:
+        if "lr" not in self.schema.names:
+            return None
+        if surface is not None and surface in self.surface_lr:
+            return self.surface_lr[surface]
+        return float(self.schema.get("lr").default)
+
+    def defaults_for(self, surface: str | None) -> dict[str, Value]:
+        """Schema defaults with the per-surface learning rate applied."""
+        values = self.schema.defaults()
+        lr = self.default_lr(surface)
+        if lr is not None:
+            values["lr"] = lr
+        return values
+
+    def resolve(self, overrides: Mapping[str, object], surface: str | None = None) -> dict[str, Value]:
+        """Every hyperparameter value used: per-surface defaults updated with validated overrides."""
+        values = self.defaults_for(surface)
+        for name, value in overrides.items():
+            values[name] = self.schema.check(name, value)
+        return values
+
+    def preset(self, name: str, title: str, description: str, **defaults: Value) -> OptimizerSpec:
+        """A named preset of this optimizer (e.g. `momentum` = `sgd` with momentum=0.9)."""
+        params = tuple(replace(p, default=defaults[p.name]) if p.name in defaults else p for p in self.schema)
+        return replace(
+            self,
+            name=name,
+            title=title,
+            description=description,
+            schema=Schema(name, params),
+            preset_of=self.name,
+        )

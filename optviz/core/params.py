@@ -1,0 +1,175 @@
+"""Typed parameter schemas, shared by optimizer hyperparameters and surface parameters.
+
+A `Param` knows its default, range and scale, so the same schema generates a slider (log or linear),
+parses a command-line value, validates a scene file and documents itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from optviz.core.errors import UnknownNameError, ValueOutOfRangeError
+
+Value = Union[float, int, bool, str]
+Kind = Literal["float", "int", "bool", "choice", "text"]
+Scale = Literal["linear", "log"]
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable value: a hyperparameter of an optimizer or a parameter of a surface."""
+
+    name: str
+    default: Value
+    kind: Kind = "float"
+    low: float | None = None
+    high: float | None = None
+    scale: Scale = "linear"
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind in ("float", "int") and (self.low is None or self.high is None):
+            raise ValueError(f"numeric parameter {self.name!r} needs low and high")
+        if self.scale == "log" and (self.low is None or self.low <= 0):
+            raise ValueError(f"log-scale parameter {self.name!r} needs low > 0")
+        if self.kind == "choice" and self.default not in self.choices:
+            raise ValueError(f"choice parameter {self.name!r}: default not among choices")
+
+    def describe_range(self) -> str:
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "text":
+            return "text"
+        return f"{_fmt(self.low)} to {_fmt(self.high)}" + (" (log scale)" if self.scale == "log" else "")
+
+    def parse(self, text: str, owner: str = "") -> Value:
+        """Parse a value typed by a person (command line, text box)."""
+        where = f"{owner}: " if owner else ""
+        raw = text.strip()
+        if self.kind == "bool":
+            low = raw.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueOutOfRangeError(f"{where}{self.name}={text!r} is not a boolean (use true or false)")
+        if self.kind in ("choice", "text"):
+            return self.validate(raw, owner)
+        try:
+            number = int(raw) if self.kind == "int" else float(raw)
+        except ValueError:
+            kind = "an integer" if self.kind == "int" else "a number"
+            raise ValueOutOfRangeError(f"{where}{self.name}={text!r} is not {kind}") from None
+        return self.validate(number, owner)
+
+    def validate(self, value: object, owner: str = "") -> Value:
+        """Check a value (from a scene file, a slider, code) against the schema; return it normalised."""
+        where = f"{owner}: " if owner else ""
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise ValueOutOfRangeError(f"{where}{self.name} must be true or false, got {value!r}")
+        if self.kind == "text":
+            if isinstance(value, str):
+                return value
+            raise ValueOutOfRangeError(f"{where}{self.name} must be text, got {value!r}")
+        if self.kind == "choice":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise ValueOutOfRangeError(f"{where}{self.name} must be {self.describe_range()}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueOutOfRangeError(f"{where}{self.name} must be a number, got {value!r}")
+        if self.kind == "int" and not float(value).is_integer():
+            raise ValueOutOfRangeError(f"{where}{self.name} must be an integer, got {value!r}")
+        number = int(value) if self.kind == "int" else float(value)
+        if not math.isfinite(number) or not (self.low <= number <= self.high):  # type: ignore[operator]
+            raise ValueOutOfRangeError(
+                f"{where}{self.name}={_fmt(number)} is out of range ({self.describe_range()})"
+            )
+        return number
+
+    # Slider mapping: position in [0, 1] <-> value, log or linear. Used by the app's sliders.
+    def to_unit(self, value: float) -> float:
+        lo, hi = float(self.low), float(self.high)  # type: ignore[arg-type]
+        if self.scale == "log":
+            return (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
+        return (value - lo) / (hi - lo)
+
+    def from_unit(self, unit: float) -> float:
+        lo, hi = float(self.low), float(self.high)  # type: ignore[arg-type]
+        unit = min(1.0, max(0.0, unit))
+        if self.scale == "log":
+            value = math.exp(math.log(lo) + unit * (math.log(hi) - math.log(lo)))
+        else:
+            value = lo + unit * (hi - lo)
+        return round(value) if self.kind == "int" else value
+
+    def to_dict(self) -> dict[str, Value | list[str] | None]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "default": self.default,
+            "low": self.low,
+            "high": self.high,
+            "scale": self.scale,
+            "choices": list(self.choices),
+            "help": self.help,
+        }
+
+
+@dataclass(frozen=True)
+class Schema:
+    """An ordered set of `Param`s belonging to one owner (an optimizer or a surface kind)."""
+
+    owner: str
+    params: tuple[Param, ...] = field(default_factory=tuple)
+
+    def __iter__(self):
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+    def get(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        valid = ", ".join(self.names) or "none"
+        raise UnknownNameError(f"{self.owner} has no parameter {name!r} (valid: {valid})")
+
+    def defaults(self) -> dict[str, Value]:
+        return {p.name: p.default for p in self.params}
+
+    def resolve(self, overrides: Mapping[str, object] | Iterable[tuple[str, object]] = ()) -> dict[str, Value]:
+        """Defaults updated with validated overrides; unknown names raise `UnknownNameError`."""
+        values = self.defaults()
+        items = overrides.items() if isinstance(overrides, Mapping) else overrides
+        for name, value in items:
+            values[name] = self.check(name, value)
+        return values
+
+    def check(self, name: str, value: object) -> Value:
+        """Validate one value; text (from a command line or a text box) is parsed first."""
+        param = self.get(name)
+        if isinstance(value, str) and param.kind not in ("choice", "text"):
+            return param.parse(value, self.owner)
+        return param.validate(value, self.owner)
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return f"{x:g}"
