@@ -92,9 +92,7 @@ class Param:
             raise ValueOutOfRangeError(f"{where}{self.name} must be an integer, got {value!r}")
         number = int(value) if self.kind == "int" else float(value)
         if not math.isfinite(number) or not (self.low <= number <= self.high):  # type: ignore[operator]
-            raise ValueOutOfRangeError(
-                f"{where}{self.name}={_fmt(number)} is out of range ({self.describe_range()})"
-            )
+            raise ValueOutOfRangeError(f"{where}{self.name}={_fmt(number)} is out of range ({self.describe_range()})")
         return number
 
     # Slider mapping: position in [0, 1] <-> value, log or linear. Used by the app's sliders.

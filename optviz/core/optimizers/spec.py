@@ -67,8 +67,9 @@ class OptimizerSpec:
     preset_of: str | None = None
     #: Implementations torch offers for it (for the training panel): subset of for-loop, foreach, fused.
     implementations: tuple[str, ...] = ("for-loop",)
-    #: Called after each library step to read the point to draw (Schedule-Free: `.eval()` semantics).
-    eval_point: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
+    #: Called after each library step with (optimizer, params) to read the points to draw, one tensor per
+    #: parameter (Schedule-Free: what `.eval()` puts in the parameters). None: the parameters themselves.
+    eval_point: Callable[[Any, list[Any]], list[Any]] | None = field(default=None, repr=False)
     #: Called before stepping (Schedule-Free: `.train()`).
     before_step: Callable[[Any], None] | None = field(default=None, repr=False)
     #: Bytes of optimizer state per parameter in fp32, the textbook figure (Adam: 8).

@@ -1,0 +1,182 @@
+"""The race engine: K optimizers x M starts x N steps on one surface, as arrays, never raising on divergence.
+
+Each optimizer runs on our fast path when the registry has an exact elementwise rule for it, else on the
+library optimizer itself (`engine="library"` forces the library everywhere). Afterwards the whole result is
+scored in a few vectorised passes: losses, gradient and update norms, distance to the nearest minimum, the
+first non-finite or escaped point (diverged), and the first point within tolerance of a minimum (converged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+
+from optviz.core.errors import OptvizError
+from optviz.core.optimizers import get_optimizer
+from optviz.core.race.fast_path import run_fast
+from optviz.core.race.library_path import run_library
+from optviz.core.race.result import RaceResult, RunConfig, RunStatus
+from optviz.core.surfaces.base import Surface
+
+Engine = Literal["auto", "fast", "library"]
+
+#: A run has diverged once a point lies farther than this many domain half-widths from the domain's centre.
+FAR_FACTOR = 10.0
+#: Default convergence tolerance: distance to the nearest known global minimum (or, on surfaces without
+#: one, the gradient norm).
+DEFAULT_TOLERANCE = 1e-3
+
+
+def gradient_noise(surface: Surface, m_count: int, steps: int, seed: int) -> np.ndarray | None:
+    """The gradient noise every optimizer of a race sees: (M, steps, 2), seeded, or None when noise is 0."""
+    if surface.noise <= 0:
+        return None
+    return np.random.default_rng(seed).standard_normal((m_count, steps, 2)) * surface.noise
+
+
+def escape_radius(surface: Surface) -> tuple[np.ndarray, np.ndarray]:
+    """(centre, half-widths x FAR_FACTOR): outside this box a run counts as diverged."""
+    (x0, x1), (y0, y1) = surface.domain
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    half = np.array([(x1 - x0) / 2, (y1 - y0) / 2]) * FAR_FACTOR
+    return centre, half
+
+
+def simulate(
+    surface: Surface,
+    config: RunConfig,
+    starts: np.ndarray,
+    steps: int,
+    seed: int = 0,
+    engine: Engine = "auto",
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, list[str], str]:
+    """Raw positions (M, steps+1, 2) of one optimizer, error messages per start, and the engine used."""
+    spec = get_optimizer(config.optimizer)
+    if not spec.on_surfaces:
+        raise OptvizError(f"{spec.name} cannot race on a surface: {spec.surface_unavailable}")
+    starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+    noise = gradient_noise(surface, len(starts), steps, seed)
+    centre, half = escape_radius(surface)
+    # The raw runs test |p| < far against the origin; the exact box test happens in `score`.
+    far = float(np.max(np.abs(centre) + half))
+    use_fast = spec.fast is not None and engine != "library"
+    if engine == "fast" and spec.fast is None:
+        raise OptvizError(f"{spec.name} has no fast path; use engine 'auto' or 'library'")
+    if use_fast:
+        positions, errors = run_fast(spec.fast, config.hyperparams, surface, starts, steps, noise, far)
+        return positions, errors, "fast"
+    positions, errors = run_library(
+        spec, config.hyperparams, surface, starts, steps, noise, seed, far, cancelled=cancelled
+    )
+    return positions, errors, "library"
+
+
+def run_race(
+    surface: Surface,
+    configs: Sequence[RunConfig],
+    starts: np.ndarray,
+    steps: int,
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    engine: Engine = "auto",
+    cancelled: Callable[[], bool] | None = None,
+) -> RaceResult:
+    """Race every config from every start; deterministic for a given input."""
+    starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+    raw, errors, engines = [], [], []
+    for config in configs:
+        positions, errs, used = simulate(surface, config, starts, steps, seed, engine, cancelled)
+        raw.append(positions)
+        errors.append(errs)
+        engines.append(used)
+    shape = (len(configs), len(starts), steps + 1, 2)
+    positions = np.stack(raw) if raw else np.zeros(shape)
+    return score(surface, list(configs), starts, positions, errors, steps, seed, tolerance, engines)
+
+
+def score(
+    surface: Surface,
+    configs: list[RunConfig],
+    starts: np.ndarray,
+    positions: np.ndarray,
+    errors: list[list[str]],
+    steps: int,
+    seed: int,
+    tolerance: float,
+    engines: list[str],
+) -> RaceResult:
+    """Turn raw positions (K, M, N+1, 2) into a `RaceResult`: status, losses and norms, all vectorised."""
+    positions = positions.copy()
+    k_count, m_count = positions.shape[:2]
+    with np.errstate(all="ignore"):
+        losses = surface.value_np(positions) * np.ones(positions.shape[:-1])
+        centre, half = escape_radius(surface)
+        nan = np.isnan(positions).any(-1) | np.isnan(losses)
+        inf = ~nan & (np.isinf(positions).any(-1) | np.isinf(losses))
+        escaped = ~nan & ~inf & (np.abs(positions - centre) > half).any(-1)
+        bad = nan | inf | escaped
+
+    status = np.full((k_count, m_count), RunStatus.RUNNING.value, dtype="<U9")
+    stopped = np.full((k_count, m_count), -1, dtype=int)
+    reasons = np.full((k_count, m_count), "", dtype=object)
+    steps_idx = np.arange(steps + 1)
+
+    any_bad = bad.any(-1)
+    first_bad = np.where(any_bad, bad.argmax(-1), steps + 1)
+    for k, m in zip(*np.nonzero(any_bad)):
+        s = int(first_bad[k, m])
+        status[k, m] = RunStatus.DIVERGED.value
+        stopped[k, m] = s
+        if errors[k][m]:
+            reasons[k, m] = errors[k][m]
+        elif nan[k, m, s]:
+            reasons[k, m] = "NaN"
+        elif inf[k, m, s]:
+            reasons[k, m] = "infinity"
+        else:
+            reasons[k, m] = f"far outside the domain (more than {FAR_FACTOR:g}x its size from the centre)"
+    # Freeze diverged runs at their last finite point, and blank what follows.
+    after = steps_idx[None, None, :] >= first_bad[..., None]
+    last_good = np.clip(first_bad - 1, 0, steps)
+    frozen = np.take_along_axis(positions, last_good[..., None, None].repeat(2, -1), axis=2)
+    positions = np.where(after[..., None], frozen, positions)
+
+    with np.errstate(all="ignore"):
+        grads = surface.grad_np(positions)
+        grad_norms = np.linalg.norm(grads, axis=-1)
+        update_norms = np.zeros_like(losses)
+        update_norms[..., 1:] = np.linalg.norm(np.diff(positions, axis=2), axis=-1)
+        distances = surface.distance_to_minimum(positions)
+    losses = np.where(after, np.nan, losses)
+    grad_norms = np.where(after, np.nan, grad_norms)
+    update_norms = np.where(after, np.nan, update_norms)
+    distances = np.where(after, np.nan, distances)
+
+    # Converged: first point within tolerance of a known minimum (gradient norm on surfaces without one).
+    near = (distances <= tolerance) if surface.minima else (grad_norms <= tolerance)
+    near &= ~after
+    conv = near.any(-1) & (status == RunStatus.RUNNING.value)
+    first_near = near.argmax(-1)
+    for k, m in zip(*np.nonzero(conv)):
+        status[k, m] = RunStatus.CONVERGED.value
+        stopped[k, m] = int(first_near[k, m])
+
+    return RaceResult(
+        configs=configs,
+        starts=starts,
+        positions=positions,
+        losses=losses,
+        grad_norms=grad_norms,
+        update_norms=update_norms,
+        distances=distances,
+        status=status,
+        stopped_at=stopped,
+        reasons=reasons,
+        steps=steps,
+        seed=seed,
+        tolerance=tolerance,
+        engines=engines,
+    )

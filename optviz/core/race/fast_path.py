@@ -1,0 +1,106 @@
+"""Our batched engine: the registry's elementwise `FastRule`s stepped on floats or numpy arrays.
+
+Same trajectories as the library (tests/core/test_race_truth.py holds every rule to 1e-9 in float64), at a
+fraction of the cost: one start runs on plain Python floats (a slider drag re-simulates 1,000 steps in a few
+milliseconds), many starts as one (M, 2) numpy array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from optviz.core.mathlib import NUMPY, SCALAR
+from optviz.core.optimizers.spec import FastRule
+from optviz.core.params import Value
+from optviz.core.surfaces.base import Surface
+
+# Python's float maths raises where numpy returns inf or NaN; on the scalar path these mean "diverged here".
+_SCALAR_ERRORS = (ArithmeticError, ValueError)
+_CHECK_EVERY = 32  # numpy path: how often to look whether every run has gone bad, to stop early
+
+
+def run_fast(
+    rule: FastRule,
+    hp: Mapping[str, Value],
+    surface: Surface,
+    starts: np.ndarray,
+    steps: int,
+    noise: np.ndarray | None,
+    far: float,
+) -> tuple[np.ndarray, list[str]]:
+    """Positions (M, steps+1, 2) and an error message per start, like `run_library`."""
+    if len(starts) == 1:
+        return _run_scalar(rule, hp, surface, starts[0], steps, None if noise is None else noise[0], far)
+    return _run_numpy(rule, hp, surface, starts, steps, noise, far)
+
+
+def _run_scalar(
+    rule: FastRule,
+    hp: Mapping[str, Value],
+    surface: Surface,
+    start: np.ndarray,
+    steps: int,
+    noise: np.ndarray | None,
+    far: float,
+) -> tuple[np.ndarray, list[str]]:
+    out = np.full((1, steps + 1, 2), np.nan)
+    out[0, 0] = start
+    x, y = float(start[0]), float(start[1])
+    # Each coordinate is its own elementwise problem: one state per coordinate.
+    sx, sy = rule.init(x, hp, SCALAR), rule.init(y, hp, SCALAR)
+    grad, step, display = surface.grad, rule.step, rule.display
+    nz = noise.tolist() if noise is not None else None
+    drawn: list[tuple[float, float]] = []
+    error = ""
+    try:
+        for t in range(1, steps + 1):
+            gx, gy = grad(x, y, SCALAR)
+            if nz is not None:
+                gx += nz[t - 1][0]
+                gy += nz[t - 1][1]
+            x = step(x, gx, sx, t, hp, SCALAR)
+            y = step(y, gy, sy, t, hp, SCALAR)
+            if display is None:
+                px, py = x, y
+            else:
+                px, py = display(x, sx, hp, SCALAR), display(y, sy, hp, SCALAR)
+            drawn.append((px, py))
+            # `not (a < far)` is also true for NaN: one comparison catches NaN, infinity and escape.
+            if not (abs(px) < far and abs(py) < far):
+                break
+    except _SCALAR_ERRORS as exc:
+        error = f"overflow or invalid value ({type(exc).__name__}: {exc})"
+    if drawn:
+        out[0, 1 : len(drawn) + 1] = drawn
+    return out, [error]
+
+
+def _run_numpy(
+    rule: FastRule,
+    hp: Mapping[str, Value],
+    surface: Surface,
+    starts: np.ndarray,
+    steps: int,
+    noise: np.ndarray | None,
+    far: float,
+) -> tuple[np.ndarray, list[str]]:
+    m_count = len(starts)
+    out = np.full((m_count, steps + 1, 2), np.nan)
+    out[:, 0] = starts
+    p = np.array(starts, dtype=np.float64)
+    g = np.empty_like(p)
+    with np.errstate(all="ignore"):
+        state = rule.init(p, hp, NUMPY)
+        for t in range(1, steps + 1):
+            gx, gy = surface.grad(p[:, 0], p[:, 1], NUMPY)
+            g[:, 0] = gx
+            g[:, 1] = gy
+            if noise is not None:
+                g += noise[:, t - 1]
+            p = rule.step(p, g.copy(), state, t, hp, NUMPY)
+            out[:, t] = p if rule.display is None else rule.display(p, state, hp, NUMPY)
+            if t % _CHECK_EVERY == 0 and not (np.abs(out[:, t]) < far).any():
+                break
+    return out, [""] * m_count

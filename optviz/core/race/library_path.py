@@ -1,0 +1,100 @@
+"""Step the real library optimizer (torch.optim, pytorch_optimizer, schedulefree) on a surface, in float64.
+
+This is the reference every trajectory is held to. Starts are put into optimizers as the registry's
+`batching` says (see `OptimizerSpec`), so a batch gives each start exactly the path it would have alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from optviz.core.optimizers.spec import OptimizerSpec
+from optviz.core.params import Value
+from optviz.core.surfaces.base import Surface
+
+# Errors a library may raise once values have gone bad (e.g. an eigendecomposition of NaNs). The run is
+# then marked diverged with the message; anything else is a bug and propagates.
+_NUMERIC_ERRORS = (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
+def run_library(
+    spec: OptimizerSpec,
+    hp: Mapping[str, Value],
+    surface: Surface,
+    starts: np.ndarray,
+    steps: int,
+    noise: np.ndarray | None,
+    seed: int,
+    far: float,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Positions (M, steps+1, 2) drawn for each start, and an error message per start ("" if none).
+
+    `noise` (M, steps, 2) is added to each gradient by adding the linear term ⟨noise, θ⟩ to the loss:
+    gradients shift by exactly the noise while Hessian-vector products and line searches stay consistent.
+    A run that raises a numeric error or leaves |θ| < `far` stops there; its remaining positions are NaN.
+    """
+    import torch
+
+    m_count = len(starts)
+    out = np.full((m_count, steps + 1, 2), np.nan)
+    out[:, 0] = starts
+    errors = [""] * m_count
+    if spec.batching == "separate":
+        groups = [[m] for m in range(m_count)]
+    else:
+        groups = [list(range(m_count))]
+
+    for group in groups:
+        if cancelled is not None and cancelled():
+            break
+        # Each group draws the random numbers it would draw alone (AdaHessian's Hutchinson vectors).
+        torch.manual_seed(seed)
+        shape = (1, 2) if spec.needs_2d else (2,)
+        if spec.batching == "stack":
+            params = [torch.tensor(starts[group], dtype=torch.float64, requires_grad=True)]
+        else:
+            params = [torch.tensor(starts[m].reshape(shape), dtype=torch.float64, requires_grad=True) for m in group]
+        opt = spec.build(params, hp)
+        rows = torch.as_tensor(np.asarray(group))
+
+        def points() -> torch.Tensor:
+            return params[0] if spec.batching == "stack" else torch.stack([p.reshape(2) for p in params])
+
+        for t in range(1, steps + 1):
+            step_noise = None if noise is None else torch.as_tensor(noise[rows, t - 1])
+
+            def closure() -> torch.Tensor:
+                opt.zero_grad()
+                xy = points()
+                loss = surface.value_torch(xy).sum()
+                if step_noise is not None:
+                    loss = loss + (step_noise * xy).sum()
+                loss.backward(create_graph=spec.needs_hvp)
+                return loss
+
+            try:
+                if spec.before_step is not None:
+                    spec.before_step(opt)
+                if spec.needs_closure:
+                    opt.step(closure)
+                else:
+                    closure()
+                    opt.step()
+                with torch.no_grad():
+                    if spec.eval_point is not None:
+                        drawn = torch.cat([q.reshape(-1, 2) for q in spec.eval_point(opt, params)])
+                    else:
+                        drawn = points().detach().reshape(-1, 2)
+            except _NUMERIC_ERRORS as exc:
+                for m in group:
+                    errors[m] = f"{spec.title} raised {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+                break
+            xy_np = drawn.numpy()
+            out[group, t] = xy_np
+            # Stop stepping once every run of the group has gone bad: nothing more to draw.
+            if not (np.abs(xy_np) < far).any():
+                break
+    return out, errors

@@ -1,0 +1,89 @@
+"""What a race produces: arrays indexed (optimizer, start, step), and a status per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from optviz.core.params import Value
+
+
+class RunStatus(str, Enum):
+    RUNNING = "running"  # neither converged nor diverged within the steps asked for
+    CONVERGED = "converged"
+    DIVERGED = "diverged"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One racing optimizer: its registry name and every hyperparameter value used (defaults included)."""
+
+    optimizer: str
+    hyperparams: dict[str, Value]
+    label: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.optimizer
+
+
+@dataclass
+class RaceResult:
+    """Trajectories of K optimizers from M starts over N steps.
+
+    Arrays are indexed [k, m, t] with t = 0 the start. After a run diverges at step s, its positions stay at
+    the last finite point (so a trail ends where the run broke) and its losses and norms are NaN.
+    """
+
+    configs: list[RunConfig]
+    starts: np.ndarray  # (M, 2)
+    positions: np.ndarray  # (K, M, N+1, 2)
+    losses: np.ndarray  # (K, M, N+1)
+    grad_norms: np.ndarray  # (K, M, N+1): |∇f| at the drawn point (noise-free)
+    update_norms: np.ndarray  # (K, M, N+1): |x_t − x_(t−1)|, 0 at t = 0
+    distances: np.ndarray  # (K, M, N+1): to the nearest known global minimum (inf if none is known)
+    status: np.ndarray  # (K, M) of RunStatus values as strings ("running", "converged", "diverged")
+    stopped_at: np.ndarray  # (K, M) int: step of convergence or divergence, −1 while running
+    reasons: np.ndarray  # (K, M) str: why a run diverged ("" otherwise)
+    steps: int
+    seed: int
+    tolerance: float
+    engines: list[str] = field(default_factory=list)  # "fast" or "library", per optimizer
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        k, m, n1, _ = self.positions.shape
+        return k, m, n1 - 1
+
+    def valid_length(self, k: int, m: int) -> int:
+        """Number of recorded points up to divergence (the start included)."""
+        if self.status[k, m] == RunStatus.DIVERGED:
+            return int(self.stopped_at[k, m])
+        return self.steps + 1
+
+    def run_record(self, k: int, m: int) -> dict[str, Any]:
+        """One run as plain data, for JSON (the command line's --json and the exporter)."""
+        n = self.valid_length(k, m)
+        stopped = int(self.stopped_at[k, m])
+        config = self.configs[k]
+        return {
+            "optimizer": config.optimizer,
+            "label": config.display_name,
+            "hyperparameters": dict(config.hyperparams),
+            "start": self.starts[m].tolist(),
+            "positions": self.positions[k, m, :n].tolist(),
+            "losses": _finite_list(self.losses[k, m, :n]),
+            "grad_norms": _finite_list(self.grad_norms[k, m, :n]),
+            "status": str(self.status[k, m]),
+            "stopped_at": None if stopped < 0 else stopped,
+            "reason": str(self.reasons[k, m]) or None,
+            "engine": self.engines[k] if self.engines else None,
+        }
+
+
+def _finite_list(values: np.ndarray) -> list[float | None]:
+    # JSON has no NaN or infinity: write null for them.
+    return [float(v) if np.isfinite(v) else None for v in values]
