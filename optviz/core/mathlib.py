@@ -30,6 +30,14 @@ def _scalar_sigmoid(v: float) -> float:
     return e / (1.0 + e)
 
 
+def _scalar_full_like(like: float, value: float) -> float:
+    return float(value)
+
+
+def _np_full_like(like, value):
+    return np.full(np.shape(like), value, dtype=np.float64)
+
+
 def _np_sigmoid(v):
     with np.errstate(over="ignore"):
         return np.where(v >= 0, 1.0 / (1.0 + np.exp(-np.abs(v))), np.exp(-np.abs(v)) / (1.0 + np.exp(-np.abs(v))))
@@ -52,6 +60,7 @@ SCALAR = SimpleNamespace(
     maximum=max,
     minimum=min,
     where=_scalar_where,
+    full_like=_scalar_full_like,
 )
 
 NUMPY = SimpleNamespace(
@@ -71,6 +80,7 @@ NUMPY = SimpleNamespace(
     maximum=np.maximum,
     minimum=np.minimum,
     where=np.where,
+    full_like=_np_full_like,
 )
 
 _TORCH = None
@@ -99,5 +109,6 @@ def torch_math() -> SimpleNamespace:
             maximum=torch.maximum,
             minimum=torch.minimum,
             where=torch.where,
+            full_like=torch.full_like,
         )
     return _TORCH

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 from optviz.core.errors import UnknownNameError, ValueOutOfRangeError
 
-Value = Union[float, int, bool, str]
+Value = float | int | bool | str
 Kind = Literal["float", "int", "bool", "choice", "text"]
 Scale = Literal["linear", "log"]
 

@@ -126,7 +126,7 @@ def score(
 
     any_bad = bad.any(-1)
     first_bad = np.where(any_bad, bad.argmax(-1), steps + 1)
-    for k, m in zip(*np.nonzero(any_bad)):
+    for k, m in zip(*np.nonzero(any_bad), strict=True):
         s = int(first_bad[k, m])
         status[k, m] = RunStatus.DIVERGED.value
         stopped[k, m] = s
@@ -160,7 +160,7 @@ def score(
     near &= ~after
     conv = near.any(-1) & (status == RunStatus.RUNNING.value)
     first_near = near.argmax(-1)
-    for k, m in zip(*np.nonzero(conv)):
+    for k, m in zip(*np.nonzero(conv), strict=True):
         status[k, m] = RunStatus.CONVERGED.value
         stopped[k, m] = int(first_near[k, m])
 

@@ -36,65 +36,79 @@ def run_library(
     gradients shift by exactly the noise while Hessian-vector products and line searches stay consistent.
     A run that raises a numeric error or leaves |θ| < `far` stops there; its remaining positions are NaN.
     """
-    import torch
-
     m_count = len(starts)
     out = np.full((m_count, steps + 1, 2), np.nan)
     out[:, 0] = starts
     errors = [""] * m_count
-    if spec.batching == "separate":
-        groups = [[m] for m in range(m_count)]
-    else:
-        groups = [list(range(m_count))]
+    groups = [[m] for m in range(m_count)] if spec.batching == "separate" else [list(range(m_count))]
 
     for group in groups:
         if cancelled is not None and cancelled():
             break
-        # Each group draws the random numbers it would draw alone (AdaHessian's Hutchinson vectors).
-        torch.manual_seed(seed)
-        shape = (1, 2) if spec.needs_2d else (2,)
-        if spec.batching == "stack":
-            params = [torch.tensor(starts[group], dtype=torch.float64, requires_grad=True)]
-        else:
-            params = [torch.tensor(starts[m].reshape(shape), dtype=torch.float64, requires_grad=True) for m in group]
-        opt = spec.build(params, hp)
-        rows = torch.as_tensor(np.asarray(group))
-
-        def points() -> torch.Tensor:
-            return params[0] if spec.batching == "stack" else torch.stack([p.reshape(2) for p in params])
-
-        for t in range(1, steps + 1):
-            step_noise = None if noise is None else torch.as_tensor(noise[rows, t - 1])
-
-            def closure() -> torch.Tensor:
-                opt.zero_grad()
-                xy = points()
-                loss = surface.value_torch(xy).sum()
-                if step_noise is not None:
-                    loss = loss + (step_noise * xy).sum()
-                loss.backward(create_graph=spec.needs_hvp)
-                return loss
-
-            try:
-                if spec.before_step is not None:
-                    spec.before_step(opt)
-                if spec.needs_closure:
-                    opt.step(closure)
-                else:
-                    closure()
-                    opt.step()
-                with torch.no_grad():
-                    if spec.eval_point is not None:
-                        drawn = torch.cat([q.reshape(-1, 2) for q in spec.eval_point(opt, params)])
-                    else:
-                        drawn = points().detach().reshape(-1, 2)
-            except _NUMERIC_ERRORS as exc:
-                for m in group:
-                    errors[m] = f"{spec.title} raised {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-                break
-            xy_np = drawn.numpy()
-            out[group, t] = xy_np
-            # Stop stepping once every run of the group has gone bad: nothing more to draw.
-            if not (np.abs(xy_np) < far).any():
-                break
+        error = _run_group(spec, hp, surface, starts, group, steps, noise, seed, far, out)
+        for m in group:
+            errors[m] = error
     return out, errors
+
+
+def _run_group(
+    spec: OptimizerSpec,
+    hp: Mapping[str, Value],
+    surface: Surface,
+    starts: np.ndarray,
+    group: list[int],
+    steps: int,
+    noise: np.ndarray | None,
+    seed: int,
+    far: float,
+    out: np.ndarray,
+) -> str:
+    """Step one optimizer instance holding the starts in `group`; write into `out`; return an error or ""."""
+    import torch
+
+    # Each group draws the random numbers it would draw alone (AdaHessian's Hutchinson vectors).
+    torch.manual_seed(seed)
+    shape = (1, 2) if spec.needs_2d else (2,)
+    if spec.batching == "stack":
+        params = [torch.tensor(starts[group], dtype=torch.float64, requires_grad=True)]
+    else:
+        params = [torch.tensor(starts[m].reshape(shape), dtype=torch.float64, requires_grad=True) for m in group]
+    opt = spec.build(params, hp)
+    rows = np.asarray(group)
+    step_noise: list = [None]  # the current step's noise, read by the closure
+
+    def points() -> torch.Tensor:
+        return params[0] if spec.batching == "stack" else torch.stack([p.reshape(2) for p in params])
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        xy = points()
+        loss = surface.value_torch(xy).sum()
+        if step_noise[0] is not None:
+            loss = loss + (step_noise[0] * xy).sum()
+        loss.backward(create_graph=spec.needs_hvp)
+        return loss
+
+    for t in range(1, steps + 1):
+        step_noise[0] = None if noise is None else torch.as_tensor(noise[rows, t - 1])
+        try:
+            if spec.before_step is not None:
+                spec.before_step(opt)
+            if spec.needs_closure:
+                opt.step(closure)
+            else:
+                closure()
+                opt.step()
+            with torch.no_grad():
+                if spec.eval_point is not None:
+                    drawn = torch.cat([q.reshape(-1, 2) for q in spec.eval_point(opt, params)])
+                else:
+                    drawn = points().detach().reshape(-1, 2)
+        except _NUMERIC_ERRORS as exc:
+            return f"{spec.title} raised {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+        xy = drawn.numpy()
+        out[group, t] = xy
+        # Stop stepping once every run of the group has gone bad: nothing more to draw.
+        if not (np.abs(xy) < far).any():
+            break
+    return ""
