@@ -1,0 +1,3 @@
+from optviz.cli import main
+
+raise SystemExit(main())

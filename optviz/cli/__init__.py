@@ -1,0 +1,85 @@
+"""The `optviz` command: the app by default, and headless subcommands that print or write files.
+
+Every user mistake ends as one line on stderr naming the problem and how to list the valid choices, exit
+status 2, and no output file. Heavy modules (torch, Qt) are imported only by the command that needs them,
+so `optviz --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from optviz import __version__
+from optviz.core.errors import OptvizError
+
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints usage plus a message on error; we print a single line and exit with status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from optviz.cli import list_cmd, race_cmd
+
+    parser = OneLineParser(
+        prog="optviz",
+        description="Watch deep-learning optimizers race on loss surfaces. With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"optviz {__version__}")
+    parser.add_argument("--scene", metavar="FILE", help="open this scene file in the app")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="open the app, advance, save a screenshot, exit")
+    parser.add_argument("--size", metavar="WxH", default="1600x1000", help="window size for --screenshot")
+    parser.add_argument("--steps", type=int, metavar="N", help="steps to advance before --screenshot")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    list_cmd.add_parser(sub)
+    race_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return open_app(args)
+        return args.run(args)
+    except OptvizError as exc:
+        prog = f"optviz {args.command}" if args.command else "optviz"
+        sys.stderr.write(f"{prog}: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("optviz: interrupted\n")
+        return 130
+
+
+HEADLESS_COMMANDS = "optviz race, optviz list"
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def open_app(args: argparse.Namespace) -> int:
+    """Start the desktop app, or explain in one line why it cannot start here."""
+    try:
+        from optviz.app.main import run_app
+    except ImportError:
+        sys.stderr.write(
+            f"optviz: the desktop app is not part of this build yet; commands that work: {HEADLESS_COMMANDS}\n"
+        )
+        return EXIT_USAGE
+    if not has_display():
+        sys.stderr.write(
+            f"optviz: no display found (DISPLAY is not set), so the app cannot open; "
+            f"headless commands: {HEADLESS_COMMANDS} (or run the app under xvfb-run)\n"
+        )
+        return EXIT_USAGE
+    return run_app(args)

@@ -1,0 +1,181 @@
+"""`optviz race`: run a race headless, print a leaderboard, write trajectories as JSON and CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from optviz.cli.specs import parse_spec
+from optviz.core.errors import OptvizError
+from optviz.core.race.result import RaceResult, RunStatus
+from optviz.core.race.starts import parse_grid, parse_point
+from optviz.core.scene import OptimizerEntry, Scene, atomic_write_text, default_scene, load_scene
+
+FORMAT = "optviz-race"
+VERSION = 1
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "race",
+        help="race optimizers on a surface and print a leaderboard",
+        description="Race optimizers headless. Flags override the scene (the default scene without --scene). "
+        "Example: optviz race --surface rosenbrock --optimizer adam:lr=0.01 --optimizer sgd:lr=1e-3,momentum=0.9",
+    )
+    add_race_arguments(p)
+    p.add_argument("--json", metavar="OUT", help="write every run (positions, losses, status) as JSON")
+    p.add_argument("--csv", metavar="OUT", help="write one row per run and step as CSV")
+    p.set_defaults(run=run)
+
+
+def add_race_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags that define a race; shared with other commands that render or export races."""
+    p.add_argument("--scene", metavar="FILE", help="scene file to start from")
+    p.add_argument("--surface", metavar="NAME[:k=v,...]", help="surface and its parameters, e.g. rastrigin:noise=2")
+    p.add_argument("--formula", metavar="TEXT", help="custom surface formula in x and y, e.g. 'x^2 + 10*y^2'")
+    p.add_argument(
+        "--optimizer",
+        action="append",
+        metavar="NAME[:k=v,...]",
+        help="an optimizer and its hyperparameters; repeat to race several",
+    )
+    starts = p.add_mutually_exclusive_group()
+    starts.add_argument("--start", action="append", metavar="X,Y", help="start point; repeat for several")
+    starts.add_argument("--starts", metavar="grid:NxM", help="an N x M grid of starts over the domain")
+    p.add_argument("--steps", type=int, metavar="N", help="steps per run")
+    p.add_argument("--seed", type=int, metavar="S", help="seed for gradient noise and random optimizers")
+    p.add_argument("--tolerance", type=float, metavar="T", help="convergence tolerance (distance to a minimum)")
+
+
+def scene_from_args(args: argparse.Namespace) -> Scene:
+    """The scene to race: the file (or the default scene) with every given flag applied on top."""
+    scene = load_scene(args.scene) if args.scene else default_scene()
+    if args.surface or args.formula:
+        name, params = parse_spec(args.surface or "custom", "surface")
+        if args.formula:
+            if name != "custom":
+                raise OptvizError("--formula defines a custom surface: leave out --surface or use --surface custom")
+            params["formula"] = args.formula
+        if name != scene.surface:
+            scene.starts, scene.grid = [], None  # the old starts belong to the old surface's domain
+        scene.surface, scene.surface_params = name, params
+    if args.optimizer:
+        scene.optimizers = [OptimizerEntry(*parse_spec(text, "optimizer")) for text in args.optimizer]
+    if args.start:
+        scene.starts, scene.grid = [parse_point(s) for s in args.start], None
+    if args.starts:
+        scene.starts, scene.grid = [], parse_grid(args.starts)
+    if args.steps is not None:
+        scene.steps = args.steps
+    if args.seed is not None:
+        scene.seed = args.seed
+    if args.tolerance is not None:
+        scene.tolerance = args.tolerance
+    return scene.validate()
+
+
+def check_writable(path: str | None) -> None:
+    """Fail before the race, not after it, when an output cannot be written."""
+    if path is None:
+        return
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise OptvizError(f"cannot write {path}: it is a folder")
+    if not folder.is_dir():
+        raise OptvizError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OptvizError(f"cannot write {path}: folder {folder} is not writable")
+
+
+def run(args: argparse.Namespace) -> int:
+    check_writable(args.json)
+    check_writable(args.csv)
+    scene = scene_from_args(args)
+    result = scene.run()
+    print_leaderboard(scene, result, sys.stdout)
+    if args.json:
+        atomic_write_text(Path(args.json), json.dumps(race_json(scene, result), indent=1))
+    if args.csv:
+        atomic_write_text(Path(args.csv), race_csv(result))
+    return 0
+
+
+def race_json(scene: Scene, result: RaceResult) -> dict:
+    k_count, m_count, _ = result.shape
+    surface = scene.build_surface()
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "surface": {"name": surface.name, "params": dict(surface.params)},
+        "steps": result.steps,
+        "seed": result.seed,
+        "tolerance": result.tolerance,
+        "runs": [result.run_record(k, m) for k in range(k_count) for m in range(m_count)],
+    }
+
+
+def race_csv(result: RaceResult) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["optimizer", "label", "start", "step", "x", "y", "loss", "grad_norm", "status"])
+    k_count, m_count, _ = result.shape
+    for k in range(k_count):
+        config = result.configs[k]
+        for m in range(m_count):
+            for t in range(result.valid_length(k, m)):
+                x, y = result.positions[k, m, t]
+                writer.writerow(
+                    [
+                        config.optimizer,
+                        config.display_name,
+                        m,
+                        t,
+                        repr(float(x)),
+                        repr(float(y)),
+                        repr(float(result.losses[k, m, t])),
+                        repr(float(result.grad_norms[k, m, t])),
+                        result.status[k, m],
+                    ]
+                )
+    return buf.getvalue()
+
+
+def final_losses(result: RaceResult) -> np.ndarray:
+    """(K, M) loss at each run's last valid point."""
+    k_count, m_count, _ = result.shape
+    return np.array(
+        [[result.losses[k, m, result.valid_length(k, m) - 1] for m in range(m_count)] for k in range(k_count)]
+    )
+
+
+def print_leaderboard(scene: Scene, result: RaceResult, out) -> None:
+    k_count, m_count, steps = result.shape
+    surface = scene.build_surface()
+    finals = final_losses(result)
+    out.write(f"{surface.title or surface.name}: {k_count} optimizer(s) x {m_count} start(s) x {steps} steps\n")
+    if m_count == 1:
+        order = sorted(range(k_count), key=lambda k: (result.status[k, 0] == RunStatus.DIVERGED, finals[k, 0]))
+        out.write(f"{'#':>2}  {'optimizer':<22} {'final loss':>12}  {'converged at':>12}  status\n")
+        for rank, k in enumerate(order, start=1):
+            status, stopped = result.status[k, 0], result.stopped_at[k, 0]
+            conv = str(stopped) if status == RunStatus.CONVERGED else "-"
+            detail = f" at step {stopped}: {result.reasons[k, 0]}" if status == RunStatus.DIVERGED else ""
+            loss = "-" if not np.isfinite(finals[k, 0]) else f"{finals[k, 0]:.4g}"
+            name = result.configs[k].display_name
+            out.write(f"{rank:>2}  {name:<22} {loss:>12}  {conv:>12}  {status}{detail}\n")
+        return
+    out.write(f"{'optimizer':<22} {'converged':>10} {'diverged':>9} {'median final loss':>18}\n")
+    for k in range(k_count):
+        conv = int((result.status[k] == RunStatus.CONVERGED).sum())
+        div = int((result.status[k] == RunStatus.DIVERGED).sum())
+        finite = finals[k][np.isfinite(finals[k])]
+        med = f"{np.median(finite):.4g}" if finite.size else "-"
+        out.write(f"{result.configs[k].display_name:<22} {conv:>10} {div:>9} {med:>18}\n")

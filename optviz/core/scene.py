@@ -1,0 +1,373 @@
+"""Scenes: the recipe of a race (not its results), as TOML files with a format name and version.
+
+A scene names the surface and its parameters, the start points, the optimizers with the hyperparameters the
+user set (everything else is the registry's default for that surface) and their colours, the number of
+steps, the seed and the view options. Loading validates every key and names the bad one with its line;
+saving is atomic (a temporary file renamed over the target), so a crash never leaves half a scene.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tomli_w
+import tomllib
+
+from optviz.core.errors import OptvizError, SceneError
+from optviz.core.optimizers import get_optimizer
+from optviz.core.params import Value
+from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
+from optviz.core.race.result import RaceResult, RunConfig
+from optviz.core.race.starts import MAX_GRID, grid_starts
+from optviz.core.surfaces import get_surface
+from optviz.core.surfaces.base import Surface
+
+FORMAT = "optviz-scene"
+VERSION = 1
+MAX_STEPS = 100_000
+
+#: Distinct colours, assigned in order to optimizers without one (colour-blind-friendly first).
+PALETTE = (
+    "#f2a541",  # amber
+    "#4cc9f0",  # sky
+    "#f25f5c",  # coral
+    "#7bd389",  # green
+    "#b388eb",  # lavender
+    "#ffe066",  # yellow
+    "#ff8fab",  # pink
+    "#5ad2c8",  # teal
+    "#e0e0e0",  # light grey
+    "#9c6644",  # brown
+)
+
+COLORMAPS = ("viridis", "magma", "inferno", "plasma", "cividis", "turbo")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@dataclass
+class OptimizerEntry:
+    name: str
+    hyperparams: dict[str, Value] = field(default_factory=dict)  # only what the user set
+    label: str = ""
+    color: str = ""
+    enabled: bool = True
+
+
+@dataclass
+class Camera:
+    distance: float = 4.2
+    elevation: float = 32.0
+    azimuth: float = -60.0
+
+
+@dataclass
+class ViewOptions:
+    log_scale: bool | None = None  # None: the surface's own default
+    colormap: str = "viridis"
+    top_down: bool = False
+    camera: Camera = field(default_factory=Camera)
+
+
+@dataclass
+class Scene:
+    surface: str = "rosenbrock"
+    surface_params: dict[str, Value] = field(default_factory=dict)
+    optimizers: list[OptimizerEntry] = field(default_factory=list)
+    starts: list[tuple[float, float]] = field(default_factory=list)  # empty: the surface's suggested start
+    grid: tuple[int, int] | None = None  # starts on an nx x ny grid over the domain, instead of `starts`
+    steps: int = 500
+    seed: int = 0
+    tolerance: float = DEFAULT_TOLERANCE
+    title: str = ""
+    view: ViewOptions = field(default_factory=ViewOptions)
+
+    # --- what the race engine needs ------------------------------------------------------------------
+    def build_surface(self) -> Surface:
+        return get_surface(self.surface, self.surface_params)
+
+    def start_points(self, surface: Surface) -> np.ndarray:
+        if self.grid is not None:
+            return grid_starts(surface.domain, *self.grid)
+        if self.starts:
+            return np.asarray(self.starts, dtype=np.float64)
+        return np.asarray([surface.start], dtype=np.float64)
+
+    def run_configs(self, only_enabled: bool = True) -> list[RunConfig]:
+        """Every hyperparameter value used by each optimizer: per-surface defaults plus the scene's values."""
+        return [
+            RunConfig(e.name, get_optimizer(e.name).resolve(e.hyperparams, self.surface), e.label)
+            for e in self.optimizers
+            if e.enabled or not only_enabled
+        ]
+
+    def colors(self, only_enabled: bool = True) -> list[str]:
+        return [
+            e.color or PALETTE[i % len(PALETTE)] for i, e in enumerate(self.optimizers) if e.enabled or not only_enabled
+        ]
+
+    def log_scale(self, surface: Surface) -> bool:
+        return surface.log_scale if self.view.log_scale is None else self.view.log_scale
+
+    def run(self) -> RaceResult:
+        surface = self.build_surface()
+        return run_race(surface, self.run_configs(), self.start_points(surface), self.steps, self.seed, self.tolerance)
+
+    # --- file form ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        race: dict[str, Any] = {"steps": self.steps, "seed": self.seed, "tolerance": self.tolerance}
+        if self.grid is not None:
+            race["grid"] = list(self.grid)
+        elif self.starts:
+            race["starts"] = [list(p) for p in self.starts]
+        view: dict[str, Any] = {
+            "colormap": self.view.colormap,
+            "top_down": self.view.top_down,
+            "camera": vars(self.view.camera).copy(),
+        }
+        if self.view.log_scale is not None:  # TOML has no null: absent means "the surface's default"
+            view["log_scale"] = self.view.log_scale
+        data: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+        if self.title:
+            data["title"] = self.title
+        data["surface"] = {"name": self.surface, "params": dict(self.surface_params)}
+        data["race"] = race
+        data["view"] = view
+        data["optimizers"] = [
+            {
+                "name": e.name,
+                "label": e.label,
+                "color": e.color,
+                "enabled": e.enabled,
+                "hyperparams": dict(e.hyperparams),
+            }
+            for e in self.optimizers
+        ]
+        return data
+
+    def validate(self) -> Scene:
+        """Check names and values against the registries (raises `OptvizError` naming the problem)."""
+        surface = self.build_surface()
+        if not self.optimizers:
+            raise SceneError("a scene needs at least one optimizer")
+        for entry in self.optimizers:
+            spec = get_optimizer(entry.name)
+            if not spec.on_surfaces:
+                raise SceneError(f"optimizer {spec.name} cannot race on a surface: {spec.surface_unavailable}")
+            spec.resolve(entry.hyperparams, self.surface)
+            if entry.color and not _COLOR.match(entry.color):
+                raise SceneError(f"optimizer {entry.name}: color {entry.color!r} must look like #rrggbb")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise SceneError(f"steps={self.steps} is out of range (1 to {MAX_STEPS})")
+        if not self.tolerance > 0:
+            raise SceneError(f"tolerance={self.tolerance} must be positive")
+        if self.view.colormap not in COLORMAPS:
+            raise SceneError(f"colormap {self.view.colormap!r} is not one of {', '.join(COLORMAPS)}")
+        if self.grid is not None and not all(1 <= n <= MAX_GRID for n in self.grid):
+            raise SceneError(f"grid {self.grid} must have sides of 1 to {MAX_GRID}")
+        del surface
+        return self
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+_TOP_KEYS = {"format", "version", "title", "surface", "race", "view", "optimizers"}
+_SURFACE_KEYS = {"name", "params"}
+_RACE_KEYS = {"steps", "seed", "tolerance", "starts", "grid"}
+_VIEW_KEYS = {"log_scale", "colormap", "top_down", "camera"}
+_CAMERA_KEYS = {"distance", "elevation", "azimuth"}
+_OPT_KEYS = {"name", "label", "color", "enabled", "hyperparams"}
+
+
+class _Reader:
+    """Validating access to the parsed TOML, with errors that name the file, the key and its line."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def fail(self, key: str, message: str) -> SceneError:
+        line = self._line_of(key.rsplit(".", 1)[-1].split("[")[0])
+        at = f" (line {line})" if line else ""
+        return SceneError(f"{self.source}: {key}{at}: {message}")
+
+    def _line_of(self, key: str) -> int | None:
+        pattern = re.compile(rf"^\s*(\[\[?\s*)?([\w.]*\.)?{re.escape(key)}\s*(=|\]\]?)")
+        for i, line in enumerate(self.lines, start=1):
+            if pattern.match(line):
+                return i
+        return None
+
+    def line_of_token(self, token: str) -> int | None:
+        """The line where `token` appears as a key or as a word in a value (e.g. a misspelt name)."""
+        word = re.compile(rf"(?<![\w.]){re.escape(token)}(?![\w])")
+        key_line = self._line_of(token)
+        if key_line:
+            return key_line
+        for i, line in enumerate(self.lines, start=1):
+            if word.search(line.split("#", 1)[0]):
+                return i
+        return None
+
+    def table(self, data: Any, key: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(key, "must be a table")
+        for name in data:
+            if name not in allowed:
+                valid = ", ".join(sorted(allowed))
+                raise self.fail(f"{key}.{name}" if key else name, f"unknown key (valid: {valid})")
+        return data
+
+    def typed(self, data: dict[str, Any], key: str, name: str, kinds: tuple[type, ...], default: Any) -> Any:
+        if name not in data:
+            return default
+        value = data[name]
+        # bool is an int in Python: only accept it where a bool is asked for.
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            kind = " or ".join(k.__name__.replace("str", "text").replace("float", "number") for k in kinds)
+            raise self.fail(f"{key}.{name}" if key else name, f"must be {kind}, got {value!r}")
+        return value
+
+
+def scene_from_toml(text: str, source: str = "scene") -> Scene:
+    """Parse and validate a scene; raises `SceneError` (one line naming the key) on any problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SceneError(f"{source}: not valid TOML: {exc}") from None
+    r = _Reader(text, source)
+    r.table(data, "", _TOP_KEYS)
+    if data.get("format") != FORMAT:
+        raise r.fail("format", f'must be "{FORMAT}" (is this an optviz scene?)')
+    version = r.typed(data, "", "version", (int,), None)
+    if version != VERSION:
+        raise r.fail("version", f"version {version} is not supported (this optviz reads version {VERSION})")
+
+    surface = r.table(data.get("surface", {}), "surface", _SURFACE_KEYS)
+    race = r.table(data.get("race", {}), "race", _RACE_KEYS)
+    view = r.table(data.get("view", {}), "view", _VIEW_KEYS)
+    camera = r.table(view.get("camera", {}), "view.camera", _CAMERA_KEYS)
+    optimizers = data.get("optimizers", [])
+    if not isinstance(optimizers, list):
+        raise r.fail("optimizers", "must be an array of tables ([[optimizers]])")
+
+    scene = Scene(
+        surface=r.typed(surface, "surface", "name", (str,), "rosenbrock"),
+        surface_params=dict(r.table(surface.get("params", {}), "surface.params", set(surface.get("params", {})))),
+        steps=r.typed(race, "race", "steps", (int,), 500),
+        seed=r.typed(race, "race", "seed", (int,), 0),
+        tolerance=float(r.typed(race, "race", "tolerance", (int, float), DEFAULT_TOLERANCE)),
+        title=r.typed(data, "", "title", (str,), ""),
+        view=ViewOptions(
+            log_scale=r.typed(view, "view", "log_scale", (bool,), None),
+            colormap=r.typed(view, "view", "colormap", (str,), "viridis"),
+            top_down=r.typed(view, "view", "top_down", (bool,), False),
+            camera=Camera(
+                **{k: float(r.typed(camera, "view.camera", k, (int, float), v)) for k, v in vars(Camera()).items()}
+            ),
+        ),
+    )
+    if "starts" in race and "grid" in race:
+        raise r.fail("race.grid", "give either starts or grid, not both")
+    if "starts" in race:
+        scene.starts = _points(r, race["starts"])
+    if "grid" in race:
+        grid = race["grid"]
+        if not (isinstance(grid, list) and len(grid) == 2 and all(type(n) is int for n in grid)):
+            raise r.fail("race.grid", f"must be two integers [nx, ny], got {grid!r}")
+        scene.grid = (grid[0], grid[1])
+    for i, item in enumerate(optimizers):
+        key = f"optimizers[{i}]"
+        item = r.table(item, key, _OPT_KEYS)
+        name = r.typed(item, key, "name", (str,), None)
+        if name is None:
+            raise r.fail(key, "needs a name")
+        hyper = item.get("hyperparams", {})
+        r.table(hyper, f"{key}.hyperparams", set(hyper))
+        scene.optimizers.append(
+            OptimizerEntry(
+                name=name,
+                hyperparams=dict(hyper),
+                label=r.typed(item, key, "label", (str,), ""),
+                color=r.typed(item, key, "color", (str,), ""),
+                enabled=r.typed(item, key, "enabled", (bool,), True),
+            )
+        )
+    try:
+        return scene.validate()
+    except OptvizError as exc:
+        # Point at the line of the offending name where we can find it.
+        message = str(exc)
+        match = re.search(r"(?:parameter|optimizer|surface) '([\w.]+)'|(\w+)=\S+ is out of range", message)
+        line = r.line_of_token(match.group(1) or match.group(2)) if match else None
+        at = f" (line {line})" if line else ""
+        raise SceneError(f"{source}{at}: {message}") from None
+
+
+def _points(r: _Reader, value: Any) -> list[tuple[float, float]]:
+    ok = isinstance(value, list) and all(
+        isinstance(p, list)
+        and len(p) == 2
+        and all(isinstance(c, (int, float)) and not isinstance(c, bool) and np.isfinite(c) for c in p)
+        for p in value
+    )
+    if not ok or not value:
+        raise r.fail("race.starts", f"must be a list of [x, y] pairs, got {value!r}")
+    return [(float(p[0]), float(p[1])) for p in value]
+
+
+def load_scene(path: str | os.PathLike[str]) -> Scene:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SceneError(f"{path}: no such scene file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SceneError(f"{path}: cannot read ({exc})") from None
+    return scene_from_toml(text, str(path))
+
+
+def scene_to_toml(scene: Scene) -> str:
+    return tomli_w.dumps(scene.to_dict())
+
+
+def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
+    """Write atomically: a temporary file in the same folder, renamed over the target when complete."""
+    atomic_write_text(Path(path), scene_to_toml(scene))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the whole new one, never half."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def default_scene() -> Scene:
+    """The scene the app opens on: four optimizers racing on Rosenbrock."""
+    from optviz.resources import example_scenes
+
+    for path in example_scenes():
+        if path.stem == "default":
+            return load_scene(path)
+    raise OptvizError("the default example scene is missing from this installation")

@@ -1,0 +1,58 @@
+"""The surface registry: every loss surface the app, the CLI and scene files can name.
+
+`SURFACES` maps a kind's name to its `SurfaceKind` (description, closed form, parameter schema) in display
+order; `get_surface` builds one with parameter overrides, which may be strings from a command line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+from optviz.core.errors import UnknownNameError
+from optviz.core.surfaces.analytic import analytic_kinds
+from optviz.core.surfaces.base import NOISE_PARAM, Domain, Point, Surface, SurfaceKind
+from optviz.core.surfaces.formula import CUSTOM_KIND, Formula, FormulaSurface, parse_formula
+
+SURFACES: dict[str, SurfaceKind] = {kind.name: kind for kind in [*analytic_kinds(), CUSTOM_KIND]}
+
+
+def surface_names() -> list[str]:
+    """Names of all surface kinds, in display order."""
+    return list(SURFACES)
+
+
+def get_kind(name: str) -> SurfaceKind:
+    """The registry entry for `name` (case and '-'/'_' are forgiven); `UnknownNameError` if there is none."""
+    key = name.strip().lower().replace("-", "_")
+    kind = SURFACES.get(key)
+    if kind is None:
+        close = difflib.get_close_matches(key, list(SURFACES), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UnknownNameError(f"unknown surface {name!r} ({hint}run `optviz list surfaces` for the choices)")
+    return kind
+
+
+def get_surface(name: str, overrides: Mapping[str, object] | None = None) -> Surface:
+    """Build the surface `name` with its parameters' defaults updated by `overrides`.
+
+    Override values may be typed values or strings (from a command line or a text box), which the kind's
+    schema parses and range-checks; unknown parameter names raise `UnknownNameError`.
+    """
+    return get_kind(name).make(overrides)
+
+
+__all__ = [
+    "NOISE_PARAM",
+    "SURFACES",
+    "Domain",
+    "Formula",
+    "FormulaSurface",
+    "Point",
+    "Surface",
+    "SurfaceKind",
+    "get_kind",
+    "get_surface",
+    "parse_formula",
+    "surface_names",
+]

@@ -1,0 +1,132 @@
+"""Scene files: round trip, validation that names the bad key and line, atomic saving, the examples."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from optviz.core.errors import SceneError
+from optviz.core.scene import (
+    Camera,
+    OptimizerEntry,
+    Scene,
+    ViewOptions,
+    load_scene,
+    save_scene,
+    scene_from_toml,
+    scene_to_toml,
+)
+from optviz.resources import example_scenes
+
+GOOD = """\
+format = "optviz-scene"
+version = 1
+
+[surface]
+name = "rosenbrock"
+params = { b = 50.0 }
+
+[race]
+steps = 200
+starts = [[-1.0, 2.0], [0.5, 0.5]]
+
+[[optimizers]]
+name = "adam"
+hyperparams = { lr = 0.01 }
+"""
+
+
+def test_round_trip(tmp_path):
+    scene = Scene(
+        surface="quadratic",
+        surface_params={"condition": 100.0, "noise": 0.5},
+        optimizers=[
+            OptimizerEntry("adam", {"lr": 0.02, "amsgrad": True}, label="fast adam", color="#ff0000"),
+            OptimizerEntry("sgd", {"momentum": 0.9, "nesterov": True}, enabled=False),
+        ],
+        starts=[(1.0, 2.0)],
+        steps=321,
+        seed=7,
+        tolerance=1e-4,
+        title="t",
+        view=ViewOptions(log_scale=True, colormap="magma", top_down=True, camera=Camera(5.0, 10.0, 20.0)),
+    )
+    path = tmp_path / "s.toml"
+    save_scene(scene, path)
+    assert load_scene(path) == scene
+    assert scene_from_toml(scene_to_toml(scene)) == scene
+
+
+def test_grid_round_trip():
+    scene = scene_from_toml(GOOD.replace("starts = [[-1.0, 2.0], [0.5, 0.5]]", "grid = [8, 4]"))
+    assert scene.grid == (8, 4)
+    assert scene.start_points(scene.build_surface()).shape == (32, 2)
+    assert scene_from_toml(scene_to_toml(scene)) == scene
+
+
+def test_resolves_hyperparameters_against_the_surface():
+    scene = scene_from_toml(GOOD)
+    (config,) = scene.run_configs()
+    assert config.hyperparams["lr"] == 0.01 and config.hyperparams["beta2"] == 0.999
+    assert scene.build_surface().params["b"] == 50.0
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("steps = 200", "stepz = 200"), r"race\.stepz \(line 9\): unknown key"),
+        (("steps = 200", 'steps = "many"'), r"race\.steps \(line 9\): must be int"),
+        (('name = "adam"', 'name = "adamm"'), r"line 13.*unknown optimizer 'adamm'"),
+        (("lr = 0.01", "lr = 100.0"), r"lr=100 is out of range"),
+        (("lr = 0.01", "lrr = 0.01"), r"line 14.*no parameter 'lrr'"),
+        (('name = "rosenbrock"', 'name = "nope"'), r"unknown surface 'nope'"),
+        (("b = 50.0", "b = -5.0"), r"b=-5 is out of range"),
+        (("[[-1.0, 2.0], [0.5, 0.5]]", "[[1.0]]"), r"race\.starts.*\[x, y\] pairs"),
+        (('format = "optviz-scene"', 'format = "other"'), r"format \(line 1\)"),
+        (("version = 1", "version = 9"), r"version 9 is not supported"),
+        (("[race]", "[racing]"), r"racing.*unknown key"),
+        (("steps = 200", "steps = 200\ngrid = [2, 2]"), r"either starts or grid"),
+        (("steps = 200", "steps = 0"), r"steps=0 is out of range"),
+        (("[race]", "[race\n"), r"not valid TOML"),
+    ],
+)
+def test_validation_names_the_problem(edit, message):
+    with pytest.raises(SceneError, match=message):
+        scene_from_toml(GOOD.replace(*edit), "s.toml")
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SceneError, match="no such scene file"):
+        load_scene(tmp_path / "nope.toml")
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "s.toml"
+    path.write_text("old contents")
+
+    def boom(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(Exception, match="No space left"):
+        save_scene(scene_from_toml(GOOD), path)
+    assert path.read_text() == "old contents"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.toml"]  # no temporary file left behind
+
+
+def test_example_scenes_load_and_run():
+    names = {p.stem for p in example_scenes()}
+    assert {"default", "saddle_escape", "ill_conditioned_valley", "noisy_rastrigin"} <= names
+    for path in example_scenes():
+        scene = load_scene(path)
+        scene.steps = min(scene.steps, 50)
+        result = scene.run()
+        assert np.isfinite(result.positions).all()
+
+
+def test_default_scene_is_the_four_optimizer_rosenbrock_race():
+    scene = load_scene(next(p for p in example_scenes() if p.stem == "default"))
+    assert scene.surface == "rosenbrock"
+    assert [e.name for e in scene.optimizers] == ["sgd", "momentum", "adam", "lion"]
