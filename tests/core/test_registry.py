@@ -151,6 +151,6 @@ def test_resolve_and_errors():
         adam.resolve({"lr": 11})
     with pytest.raises(ValueOutOfRangeError, match="boolean"):
         adam.resolve({"amsgrad": "maybe"})
-    with pytest.raises(OptvizError, match="[Nn]esterov"):
+    with pytest.raises(OptvizError, match=r"[Nn]esterov"):
         sgd = get_optimizer("sgd")
         sgd.build([torch.zeros(2, requires_grad=True)], sgd.resolve({"nesterov": True}))
