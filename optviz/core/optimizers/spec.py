@@ -101,6 +101,17 @@ class OptimizerSpec:
             values[name] = self.schema.check(name, value)
         return values
 
+    def check_with_library(self, hp: Mapping[str, Value]) -> None:
+        """Let the library's own constructor judge combinations our schema cannot (Nesterov needs momentum).
+
+        The fast path never constructs the library optimizer, so the engine calls this first: the same
+        settings are rejected with the same one-line message on both paths.
+        """
+        import torch
+
+        shape = (1, 2) if self.needs_2d else (2,)
+        self.build([torch.zeros(shape, dtype=torch.float64, requires_grad=True)], hp)
+
     def preset(self, name: str, title: str, description: str, **defaults: Value) -> OptimizerSpec:
         """A named preset of this optimizer (e.g. `momentum` = `sgd` with momentum=0.9)."""
         params = tuple(replace(p, default=defaults[p.name]) if p.name in defaults else p for p in self.schema)

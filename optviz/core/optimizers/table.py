@@ -21,8 +21,8 @@ def lr(default: float) -> Param:
     return Param("lr", default, low=1e-8, high=10.0, scale="log", help="learning rate (step size)")
 
 
-def beta1(default: float = 0.9) -> Param:
-    return Param("beta1", default, low=0.0, high=0.9999, help="decay of the first-moment (momentum) average")
+def beta1(default: float = 0.9, low: float = 0.0) -> Param:
+    return Param("beta1", default, low=low, high=0.9999, help="decay of the first-moment (momentum) average")
 
 
 def beta2(default: float = 0.999) -> Param:
@@ -69,6 +69,21 @@ def _adam_family(name: str, title: str, cls: str, description: str, rule: str, w
         implementations=("for-loop", "foreach", "fused"),
         state_bytes_per_param=8.0,
     )
+
+
+def _schedule_free_x(opt, params):
+    """Schedule-Free's averaged point x, exactly what `.eval()` writes into each parameter (y.lerp(z, 1 − 1/β₁)).
+
+    Computed on copies, because calling `.eval()` and `.train()` every step would round y back and forth and
+    move the trajectory by round-off.
+    """
+    points = []
+    for group in opt.param_groups:
+        beta1 = group["betas"][0] if "betas" in group else group["momentum"]
+        for p in group["params"]:
+            z = opt.state[p].get("z")
+            points.append(p.detach().clone() if z is None else p.detach().lerp(z, 1 - 1 / beta1))
+    return points
 
 
 SGD = OptimizerSpec(
@@ -400,7 +415,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         schema=schema(
             "schedulefree_adamw",
             lr(2.5e-3),
-            beta1(),
+            beta1(low=0.01),  # x = y.lerp(z, 1 − 1/β₁) is undefined at 0
             beta2(),
             eps(),
             weight_decay(),
@@ -411,7 +426,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         build=builder("schedulefree.AdamWScheduleFree", _FOR_LOOP),
         state_bytes_per_param=12.0,
         before_step=lambda opt: opt.train(),
-        eval_point=lambda opt, params: _eval_point(opt, params),
+        eval_point=_schedule_free_x,
     ),
     OptimizerSpec(
         name="rprop",
@@ -423,8 +438,8 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         schema=schema(
             "rprop",
             lr(1e-2),
-            Param("eta_minus", 0.5, low=0.01, high=1.0, help="η₋: shrink factor on a sign flip"),
-            Param("eta_plus", 1.2, low=1.0, high=5.0, help="η₊: growth factor while the sign holds"),
+            Param("eta_minus", 0.5, low=0.01, high=0.99, help="η₋: shrink factor on a sign flip"),
+            Param("eta_plus", 1.2, low=1.01, high=5.0, help="η₊: growth factor while the sign holds"),
             Param("step_min", 1e-6, low=1e-12, high=1.0, scale="log", help="smallest step size"),
             Param("step_max", 50.0, low=1e-3, high=1000.0, scale="log", help="largest step size"),
         ),
@@ -437,14 +452,14 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         title="ASGD",
         family="sgd",
         source="torch.optim",
-        description="Averaged SGD with a decaying step (Polyak & Juditsky, 1992); the drawn point is the iterate.",
+        description="Averaged SGD with a decaying step (Polyak & Juditsky, 1992); the drawn point is the iterate, "
+        "so the averaging start t0 is left at torch's default.",
         update_rule="θ ← θ(1 − λη) − η·g;  η = lr/(1 + λ·lr·t)^α;  ā ← ā + μ(θ − ā)",
         schema=schema(
             "asgd",
             lr(1e-2),
             Param("lambd", 1e-4, low=0.0, high=1.0, help="λ: decay term"),
             Param("alpha", 0.75, low=0.0, high=2.0, help="power of the step-size decay"),
-            Param("t0", 1e6, low=1.0, high=1e8, scale="log", help="step at which averaging starts"),
             weight_decay(),
         ),
         build=builder("torch.optim.ASGD", _FOR_LOOP),
@@ -592,15 +607,91 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         build=builder("pytorch_optimizer.ADOPT", _FOR_LOOP),
         state_bytes_per_param=8.0,
     ),
+    OptimizerSpec(
+        name="schedulefree_sgd",
+        title="Schedule-Free SGD",
+        family="schedule-free",
+        source="schedulefree",
+        description="SGD without a schedule: gradients at an interpolation y of the iterate z and the average x "
+        "(Defazio et al., 2024). The drawn point is x.",
+        update_rule="y = (1−β)z + βx;  z ← z − lr·g(y);  x ← (1−cₜ)x + cₜz",
+        schema=schema(
+            "schedulefree_sgd",
+            lr(1.0),
+            Param("momentum", 0.9, low=0.01, high=0.9999, help="β: interpolation between average and iterate"),
+            weight_decay(),
+            Param("warmup_steps", 0, kind="int", low=0, high=10000, help="linear learning-rate warm-up"),
+            Param("r", 0.0, low=0.0, high=10.0, help="polynomial weighting power of the average"),
+            Param("weight_lr_power", 2.0, low=0.0, high=10.0, help="how strongly the lr weights the average"),
+        ),
+        build=builder("schedulefree.SGDScheduleFree", _FOR_LOOP),
+        state_bytes_per_param=8.0,
+        before_step=lambda opt: opt.train(),
+        eval_point=_schedule_free_x,
+    ),
+    OptimizerSpec(
+        name="signsgd",
+        title="signSGD (Signum)",
+        family="sign",
+        source="pytorch_optimizer",
+        description="The sign of the (momentum-averaged) gradient: Signum, or signSGD at momentum 0 "
+        "(Bernstein et al., 2018).",
+        update_rule="m ← μm + (1−μ)g;  θ ← θ − lr·sign(m)",
+        schema=schema("signsgd", lr(1e-3), momentum(0.9), weight_decay()),
+        build=builder("pytorch_optimizer.SignSGD", _FOR_LOOP),
+        state_bytes_per_param=4.0,
+    ),
+    OptimizerSpec(
+        name="adabelief",
+        title="AdaBelief",
+        family="adaptive",
+        source="pytorch_optimizer",
+        description="Adam whose step shrinks when the gradient differs from its prediction m (Zhuang et al., 2020).",
+        update_rule="m ← β₁m + (1−β₁)g;  s ← β₂s + (1−β₂)(g − m)² + ε;  θ ← θ − lr·m̂/(√ŝ + ε)",
+        schema=schema("adabelief", lr(1e-3), beta1(), beta2(), eps(1e-16, low=1e-20), weight_decay()),
+        build=builder("pytorch_optimizer.AdaBelief", _FOR_LOOP),
+        state_bytes_per_param=8.0,
+    ),
+    OptimizerSpec(
+        name="yogi",
+        title="Yogi",
+        family="adaptive",
+        source="pytorch_optimizer",
+        description="Adam whose second moment grows additively, so it cannot forget too fast (Zaheer et al., 2018).",
+        update_rule="v ← v − (1−β₂)·sign(v − g²)·g²;  θ ← θ − lr·m̂/(√v̂ + ε)",
+        schema=schema(
+            "yogi",
+            lr(1e-2),
+            beta1(),
+            beta2(),
+            eps(1e-3),
+            weight_decay(),
+            Param("initial_accumulator", 1e-6, low=1e-10, high=1.0, scale="log", help="starting value of m and v"),
+        ),
+        build=builder("pytorch_optimizer.Yogi", _FOR_LOOP),
+        state_bytes_per_param=8.0,
+    ),
+    OptimizerSpec(
+        name="adan",
+        title="Adan",
+        family="adaptive",
+        source="pytorch_optimizer",
+        description="Adaptive Nesterov momentum from gradient differences (Xie et al., 2024).",
+        update_rule="m ← β₁m + (1−β₁)g;  d ← β₂d + (1−β₂)(g − g₋);  n ← β₃n + (1−β₃)(g + β₂(g − g₋))²;  "
+        "θ ← θ − lr·(m + β₂d)/(√n + ε)",
+        schema=schema(
+            "adan",
+            lr(1e-3),
+            beta1(0.98),
+            beta2(0.92),
+            Param("beta3", 0.99, low=0.0, high=0.9999, help="decay of the second moment"),
+            eps(),
+            weight_decay(),
+        ),
+        build=builder("pytorch_optimizer.Adan", {**_FOR_LOOP, "max_grad_norm": 0.0}),
+        state_bytes_per_param=16.0,
+    ),
 )
-
-
-def _eval_point(opt, params):
-    """Schedule-Free: `.eval()` swaps the averaged point x into the parameters; read them, then go back to y."""
-    opt.eval()
-    points = [p.detach().clone() for p in params]
-    opt.train()
-    return points
 
 
 def with_fast_rules(specs: tuple[OptimizerSpec, ...], rules: dict) -> tuple[OptimizerSpec, ...]:

@@ -66,6 +66,7 @@ def simulate(
     if engine == "fast" and spec.fast is None:
         raise OptvizError(f"{spec.name} has no fast path; use engine 'auto' or 'library'")
     if use_fast:
+        spec.check_with_library(config.hyperparams)
         positions, errors = run_fast(spec.fast, config.hyperparams, surface, starts, steps, noise, far)
         return positions, errors, "fast"
     positions, errors = run_library(

@@ -99,7 +99,7 @@ def _run_numpy(
             g[:, 1] = gy
             if noise is not None:
                 g += noise[:, t - 1]
-            p = rule.step(p, g.copy(), state, t, hp, NUMPY)
+            p = rule.step(p, g, state, t, hp, NUMPY)  # rules never keep or modify the gradient
             out[:, t] = p if rule.display is None else rule.display(p, state, hp, NUMPY)
             if t % _CHECK_EVERY == 0 and not (np.abs(out[:, t]) < far).any():
                 break

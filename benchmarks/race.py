@@ -1,0 +1,121 @@
+"""Race-engine speed, as ratios against a naive loop measured in the same run.
+
+    python benchmarks/race.py [--quick]
+
+The naive loop is what one would write without our engine: for each particle, build the library optimizer on
+a 2-element float64 tensor and step it with autograd, one step at a time.
+
+(a) 1 optimizer x 1 start x 1,000 steps: what one slider movement must re-simulate. Goal: <= 16 ms median on a
+    2-core machine for every elementwise optimizer.
+(b) 8 optimizers x 1 start x 1,000 steps: a whole race.
+(c) 1 optimizer x 4,096 starts (64 x 64 grid) x 500 steps: a basin-of-attraction sweep. Goal: >= 100x the
+    naive loop. The naive loop is timed on a subset of the particles and scaled by the particle count (its
+    cost is the same for every particle); the line says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from optviz.core.optimizers import get_optimizer, surface_optimizers
+from optviz.core.race import RunConfig, grid_starts, run_race
+from optviz.core.surfaces import get_surface
+
+SURFACE = "rosenbrock"
+
+
+def naive(name: str, starts: np.ndarray, steps: int) -> float:
+    """Seconds for the naive per-particle loop over `starts`."""
+    spec = get_optimizer(name)
+    hp = spec.defaults_for(SURFACE)
+    surface = get_surface(SURFACE)
+    t0 = time.perf_counter()
+    for start in starts:
+        torch.manual_seed(0)
+        p = torch.tensor(start, dtype=torch.float64).reshape((1, 2) if spec.needs_2d else (2,)).requires_grad_(True)
+        opt = spec.build([p], hp)
+
+        def closure(opt=opt, p=p):
+            opt.zero_grad()
+            loss = surface.value_torch(p.reshape(2))
+            loss.backward(create_graph=spec.needs_hvp)
+            return loss
+
+        for _ in range(steps):
+            if spec.needs_closure:
+                opt.step(closure)
+            else:
+                closure()
+                opt.step()
+    return time.perf_counter() - t0
+
+
+def engine(names: list[str], starts: np.ndarray, steps: int) -> float:
+    surface = get_surface(SURFACE)
+    configs = [RunConfig(n, get_optimizer(n).defaults_for(SURFACE)) for n in names]
+    t0 = time.perf_counter()
+    run_race(surface, configs, starts, steps)
+    return time.perf_counter() - t0
+
+
+def median_time(fn, repeats: int) -> float:
+    fn()  # warm-up: imports, first-call caches
+    return statistics.median(fn() for _ in range(repeats))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and particles (a smoke run)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    repeats = 3 if args.quick else 15
+    surface = get_surface(SURFACE)
+    one = np.asarray([surface.start])
+    specs = surface_optimizers()
+
+    print(f"optviz race engine vs naive library loop, on {SURFACE}, torch threads = 1\n")
+    print("(a) 1 optimizer x 1 start x 1000 steps (one slider movement)")
+    print(f"{'optimizer':<20} {'family':<16} {'path':<8} {'engine ms':>10} {'naive ms':>10} {'speed-up':>9}  goal")
+    failures = []
+    for spec in specs:
+        ours = median_time(lambda s=spec: engine([s.name], one, 1000), repeats) * 1e3
+        base = median_time(lambda s=spec: naive(s.name, one, 1000), max(1, repeats // 5)) * 1e3
+        path = "fast" if spec.fast else "library"
+        goal = ""
+        if spec.elementwise:
+            goal = "<= 16 ms: " + ("met" if ours <= 16 else "MISSED")
+            if ours > 16:
+                failures.append(spec.name)
+        print(f"{spec.name:<20} {spec.family:<16} {path:<8} {ours:>10.2f} {base:>10.1f} {base / ours:>8.1f}x  {goal}")
+
+    print("\n(b) 8 optimizers x 1 start x 1000 steps (a race)")
+    race = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "lion", "schedulefree_adamw"]
+    ours = median_time(lambda: engine(race, one, 1000), repeats) * 1e3
+    base = sum(naive(n, one, 1000) for n in race) * 1e3
+    print(f"{'+'.join(race)}\n  engine {ours:.1f} ms, naive {base:.0f} ms: {base / ours:.0f}x")
+
+    print("\n(c) 1 optimizer x 4096 starts (64x64 grid) x 500 steps (a sweep)")
+    starts = grid_starts(surface.domain, 64, 64)
+    subset = 16 if args.quick else 64
+    print(
+        f"{'optimizer':<20} {'path':<8} {'engine s':>9} {'naive s':>9} {'speed-up':>9}  goal (naive timed on {subset})"
+    )
+    for name in ["sgd", "momentum", "adam", "rmsprop", "lion", "rprop", "schedulefree_adamw", "lamb", "novograd"]:
+        spec = get_optimizer(name)
+        ours = median_time(lambda n=name: engine([n], starts, 500), 1 if args.quick else 3)
+        base = naive(name, starts[:subset], 500) * len(starts) / subset
+        ratio = base / ours
+        goal = ">= 100x: " + ("met" if ratio >= 100 else "MISSED")
+        print(f"{name:<20} {'fast' if spec.fast else 'library':<8} {ours:>9.3f} {base:>9.1f} {ratio:>8.0f}x  {goal}")
+    if failures:
+        print(f"\n(a) missed for: {', '.join(failures)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""The command line end to end, in a subprocess: output files, leaderboard, and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from optviz.core.optimizers import get_optimizer
+
+
+def optviz(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "optviz", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_version_and_help():
+    out = optviz("--version")
+    assert out.returncode == 0 and out.stdout.startswith("optviz ")
+    for args in ([], ["race"], ["list"]):
+        out = optviz(*args, "--help")
+        assert out.returncode == 0 and "usage:" in out.stdout
+
+
+def test_list_optimizers_json():
+    out = optviz("list", "optimizers", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = {r["name"]: r for r in json.loads(out.stdout)}
+    assert rows["adam"]["source"] == "torch.optim"
+    assert {h["name"] for h in rows["adam"]["hyperparameters"]} >= {"lr", "beta1", "beta2", "eps"}
+    assert rows["adam8bit"]["on_surfaces"] is False and rows["adam8bit"]["unavailable_reason"]
+
+
+def test_list_surfaces_table():
+    out = optviz("list", "surfaces")
+    assert out.returncode == 0
+    assert "rosenbrock" in out.stdout and "noise=0.0" in out.stdout
+
+
+def test_race_writes_json_and_csv(tmp_path):
+    js, cs = tmp_path / "race.json", tmp_path / "race.csv"
+    out = optviz(
+        "race",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "adam:lr=0.01,beta1=0.9",
+        "--optimizer",
+        "sgd:lr=1e-3,momentum=0.9,nesterov=true",
+        "--start",
+        "-1.5,2",
+        "--steps",
+        "200",
+        "--seed",
+        "3",
+        "--json",
+        str(js),
+        "--csv",
+        str(cs),
+    )
+    assert out.returncode == 0, out.stderr
+    assert "adam" in out.stdout and "final loss" in out.stdout
+    data = json.loads(js.read_text())
+    assert data["steps"] == 200 and data["seed"] == 3
+    adam, sgd = data["runs"]
+    assert adam["optimizer"] == "adam" and adam["start"] == [-1.5, 2.0]
+    assert adam["positions"][0] == [-1.5, 2.0] and len(adam["positions"]) == len(adam["losses"]) == 201
+    assert adam["hyperparameters"] == get_optimizer("adam").resolve({"lr": 0.01}, "rosenbrock")
+    assert sgd["hyperparameters"]["nesterov"] is True and sgd["hyperparameters"]["momentum"] == 0.9
+    assert adam["status"] in ("running", "converged") and "stopped_at" in adam
+    rows = list(csv.DictReader(cs.open()))
+    assert len(rows) == 2 * 201 and rows[0]["optimizer"] == "adam" and float(rows[0]["x"]) == -1.5
+
+
+def test_race_grid_and_scene(tmp_path):
+    scene = tmp_path / "s.toml"
+    scene.write_text(
+        'format = "optviz-scene"\nversion = 1\n[surface]\nname = "booth"\n'
+        '[race]\nsteps = 50\n[[optimizers]]\nname = "adam"\n'
+    )
+    out = optviz("race", "--scene", str(scene), "--starts", "grid:4x3", "--optimizer", "rmsprop")
+    assert out.returncode == 0, out.stderr
+    assert "12 start(s)" in out.stdout and "rmsprop" in out.stdout
+
+
+def test_diverging_race_is_reported_not_raised(tmp_path):
+    out = optviz("race", "--optimizer", "sgd:lr=1", "--steps", "100", "--json", str(tmp_path / "d.json"))
+    assert out.returncode == 0, out.stderr
+    assert "diverged at step" in out.stdout
+    (run,) = json.loads((tmp_path / "d.json").read_text())["runs"]
+    assert run["status"] == "diverged" and run["stopped_at"] == len(run["positions"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["race", "--optimizer", "adamm"], "unknown optimizer 'adamm'"),
+        (["race", "--surface", "nope"], "unknown surface 'nope'"),
+        (["race", "--optimizer", "adam:lrr=1"], "no parameter 'lrr'"),
+        (["race", "--optimizer", "adam:lr=20"], "out of range"),
+        (["race", "--optimizer", "adam:lr=fast"], "is not a number"),
+        (["race", "--optimizer", "adam:lr"], "is not key=value"),
+        (["race", "--start", "1;2"], "two numbers"),
+        (["race", "--starts", "grid:axb"], "grid:NxM"),
+        (["race", "--steps", "x"], "invalid int value"),
+        (["race", "--scene", "missing.toml"], "no such scene file"),
+        (["race", "--formula", "x^2 + z"], "unknown name 'z'"),
+        (["race", "--optimizer", "adam8bit"], "cannot race on a surface"),
+        (["race", "--optimizer", "sgd:nesterov=true"], "Nesterov"),
+        (["list", "things"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    out = optviz(*args, "--json", str(tmp_path / "o.json")) if args[0] == "race" else optviz(*args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert message in lines[0]
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_unwritable_output_fails_before_racing(tmp_path):
+    out = optviz("race", "--json", str(tmp_path / "no" / "such" / "dir.json"))
+    assert out.returncode == 2 and "does not exist" in out.stderr
+    assert out.stdout == ""
+
+
+def test_formula_surface(tmp_path):
+    out = optviz("race", "--formula", "(x-1)^2 + 10*(y+0.5)^2", "--optimizer", "adam:lr=0.05", "--steps", "300")
+    assert out.returncode == 0, out.stderr
