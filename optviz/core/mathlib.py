@@ -30,6 +30,33 @@ def _scalar_sigmoid(v: float) -> float:
     return e / (1.0 + e)
 
 
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's split of a double into two 26-bit halves
+
+
+def _fma_emulated(a, b, c):
+    """a*b + c rounded once, as a fused multiply-add does (floats or numpy arrays; no FMA in numpy).
+
+    Dekker's exact product p + e = a*b and Knuth's exact sum s + r = p + c, then s + (r + e): correctly rounded
+    but for rare cases where the inexact r + e lands next to a rounding midpoint of s. Overflow of an
+    intermediate (|a| or |b| > 1e300, or |a*b| = inf) gives NaN where a real FMA gives inf.
+    """
+    p = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    z = s - p
+    r = (p - (s - z)) + (c - z)
+    return s + (r + e)
+
+
+_scalar_fma = getattr(math, "fma", _fma_emulated)  # Python 3.13+ has a native one
+
+
 def _scalar_full_like(like: float, value: float) -> float:
     return float(value)
 
@@ -61,6 +88,7 @@ SCALAR = SimpleNamespace(
     minimum=min,
     where=_scalar_where,
     full_like=_scalar_full_like,
+    fma=_scalar_fma,
 )
 
 NUMPY = SimpleNamespace(
@@ -81,6 +109,7 @@ NUMPY = SimpleNamespace(
     minimum=np.minimum,
     where=np.where,
     full_like=_np_full_like,
+    fma=_fma_emulated,
 )
 
 _TORCH = None
@@ -110,5 +139,6 @@ def torch_math() -> SimpleNamespace:
             minimum=torch.minimum,
             where=torch.where,
             full_like=torch.full_like,
+            fma=lambda a, b, c: torch.addcmul(torch.as_tensor(c), torch.as_tensor(a), torch.as_tensor(b)),
         )
     return _TORCH
