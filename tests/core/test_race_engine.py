@@ -66,7 +66,7 @@ def test_divergence_is_marked_not_raised():
 
 def test_convergence_step_and_tolerance():
     surface = get_surface("quadratic", {"condition": 4.0})
-    result = run_race(surface, [config("lbfgs", "quadratic")], np.array([surface.start]), 100, tolerance=1e-6)
+    result = run_race(surface, [config("lbfgs", "quadratic", lr=1.0)], np.array([surface.start]), 100, tolerance=1e-6)
     assert result.status[0, 0] == RunStatus.CONVERGED
     s = result.stopped_at[0, 0]
     assert result.distances[0, 0, s] <= 1e-6 < result.distances[0, 0, s - 1]
