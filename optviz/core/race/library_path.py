@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from optviz.core.mathlib import torch_math
 from optviz.core.optimizers.spec import OptimizerSpec
 from optviz.core.params import Value
 from optviz.core.surfaces.base import Surface
@@ -32,8 +33,8 @@ def run_library(
 ) -> tuple[np.ndarray, list[str]]:
     """Positions (M, steps+1, 2) drawn for each start, and an error message per start ("" if none).
 
-    `noise` (M, steps, 2) is added to each gradient by adding the linear term ⟨noise, θ⟩ to the loss:
-    gradients shift by exactly the noise while Hessian-vector products and line searches stay consistent.
+    `noise` (M, steps, 2) is added to each gradient (and its linear term ⟨noise, θ⟩ to the loss a closure
+    returns, so line searches stay consistent).
     A run that raises a numeric error or leaves |θ| < `far` stops there; its remaining positions are NaN.
     """
     m_count = len(starts)
@@ -66,6 +67,7 @@ def _run_group(
     """Step one optimizer instance holding the starts in `group`; write into `out`; return an error or ""."""
     import torch
 
+    T = torch_math()
     # Each group draws the random numbers it would draw alone (AdaHessian's Hutchinson vectors).
     torch.manual_seed(seed)
     shape = (1, 2) if spec.needs_2d else (2,)
@@ -81,13 +83,22 @@ def _run_group(
         return params[0] if spec.batching == "stack" else torch.stack([p.reshape(2) for p in params])
 
     def closure() -> torch.Tensor:
-        opt.zero_grad()
-        xy = points()
-        loss = surface.value_torch(xy).sum()
-        if step_noise[0] is not None:
-            loss = loss + (step_noise[0] * xy).sum()
-        loss.backward(create_graph=spec.needs_hvp)
-        return loss
+        # The gradient is the surface's analytic one, the very formula the fast path evaluates, so both
+        # paths feed optimizers identical bits. Where Hessian-vector products are needed it keeps its graph.
+        with torch.set_grad_enabled(spec.needs_hvp):
+            xy = points()
+            gx, gy = surface.grad(xy[:, 0], xy[:, 1], T)
+            grads = torch.stack(torch.broadcast_tensors(gx, gy), dim=-1)
+            loss = surface.value_torch(xy).sum()
+            if step_noise[0] is not None:
+                grads = grads + step_noise[0]
+                loss = loss + (step_noise[0] * xy).sum()  # keeps a line search consistent with the gradient
+        if spec.batching == "stack":
+            params[0].grad = grads
+        else:
+            for p, g in zip(params, grads, strict=True):
+                p.grad = g.reshape(p.shape)
+        return loss.detach()
 
     for t in range(1, steps + 1):
         step_noise[0] = None if noise is None else torch.as_tensor(noise[rows, t - 1])
