@@ -45,6 +45,15 @@ def flag(name: str, default: bool, text: str) -> Param:
     return Param(name, default, kind="bool", help=text)
 
 
+def schedule_free_params() -> tuple[Param, ...]:
+    """The averaging knobs both Schedule-Free optimizers share."""
+    return (
+        Param("warmup_steps", 0, kind="int", low=0, high=10000, help="linear learning-rate warm-up"),
+        Param("r", 0.0, low=0.0, high=10.0, help="polynomial weighting power of the average"),
+        Param("weight_lr_power", 2.0, low=0.0, high=10.0, help="how strongly the lr weights the average"),
+    )
+
+
 def schema(name: str, *params: Param) -> Schema:
     return Schema(name, params)
 
@@ -419,9 +428,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             beta2(),
             eps(),
             weight_decay(),
-            Param("warmup_steps", 0, kind="int", low=0, high=10000, help="linear learning-rate warm-up"),
-            Param("r", 0.0, low=0.0, high=10.0, help="polynomial weighting power of the average"),
-            Param("weight_lr_power", 2.0, low=0.0, high=10.0, help="how strongly the lr weights the average"),
+            *schedule_free_params(),
         ),
         build=builder("schedulefree.AdamWScheduleFree", _FOR_LOOP),
         state_bytes_per_param=12.0,
@@ -620,9 +627,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             lr(1.0),
             Param("momentum", 0.9, low=0.01, high=0.9999, help="β: interpolation between average and iterate"),
             weight_decay(),
-            Param("warmup_steps", 0, kind="int", low=0, high=10000, help="linear learning-rate warm-up"),
-            Param("r", 0.0, low=0.0, high=10.0, help="polynomial weighting power of the average"),
-            Param("weight_lr_power", 2.0, low=0.0, high=10.0, help="how strongly the lr weights the average"),
+            *schedule_free_params(),
         ),
         build=builder("schedulefree.SGDScheduleFree", _FOR_LOOP),
         state_bytes_per_param=8.0,
