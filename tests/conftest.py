@@ -1,0 +1,47 @@
+"""Shared fixtures.
+
+- `qapp_cls` sets `AA_ShareOpenGLContexts` before pytest-qt creates the QApplication: offscreen contexts
+  (the exporter's, render tests') then share GL objects with the widgets' contexts.
+- `_reraise_paint_errors` (autouse): pyqtgraph catches every exception raised while painting a GL item and
+  only prints it, so a broken shader would pass silently. This makes `pyqtgraph.debug.printExc` re-raise;
+  inside a widget's paintGL pytest-qt then fails the test, and direct renders raise in the test itself.
+  Tests under tests/core never touch Qt and skip it (the core stays importable without Qt).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session")
+def qapp_cls():
+    from PySide6 import QtCore, QtWidgets
+
+    QtCore.QCoreApplication.setAttribute(QtCore.Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    return QtWidgets.QApplication
+
+
+def _reraise(*_args, **_kwargs):
+    exc = sys.exc_info()[1]
+    if exc is not None:
+        raise exc
+
+
+@pytest.fixture(autouse=True)
+def _reraise_paint_errors(request, monkeypatch):
+    try:
+        area = Path(request.node.path).resolve().relative_to(_TESTS).parts[0]
+    except (ValueError, IndexError):
+        area = ""
+    if area == "core":
+        yield
+        return
+    import pyqtgraph.debug
+
+    monkeypatch.setattr(pyqtgraph.debug, "printExc", _reraise)
+    yield
