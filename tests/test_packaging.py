@@ -23,11 +23,12 @@ def test_resources_found_in_this_install():
 
 @pytest.mark.skipif(not (ROOT / "pyproject.toml").exists(), reason="needs the source tree")
 def test_wheel_contains_shaders_and_assets(tmp_path):
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
-        check=True,
         capture_output=True,
+        text=True,
     )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     (wheel,) = tmp_path.glob("optviz-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "optviz/assets/scenes/default.toml" in names
