@@ -1,0 +1,115 @@
+"""The leaderboard: per optimizer, at the time cursor, its loss, distance to the nearest minimum, steps to
+reach the tolerance and status (a diverged run says why), sorted live, best first.
+
+Refreshes at most ~12 times a second while the race plays (reading a few numbers out of the arrays), and
+at once when a result or a colour changes.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from optviz.app import metrics
+from optviz.app.icons import swatch
+from optviz.app.model import SceneModel
+from optviz.app.theme import ERROR, MUTED, TEXT
+
+COLUMNS = ("Optimizer", "Loss", "Distance", "To tol.", "Status")
+TIPS = (
+    "Optimizer (label, or registry title), ranked at the current step: lowest loss first, diverged last",
+    "Loss f(x, y) at the current step",
+    "Distance to the nearest known global minimum",
+    "First step within the tolerance of a minimum (once the race has got there)",
+    "Running, converged, or diverged with its reason (NaN, infinity, far outside the domain)",
+)
+REFRESH_MS = 80
+STATUS_COLORS = {"diverged": ERROR, "converged": "#7bd389", "running": MUTED}
+
+
+class Leaderboard(QtWidgets.QTableWidget):
+    def __init__(self, model: SceneModel, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(0, len(COLUMNS), parent)
+        self.model = model
+        self.setHorizontalHeaderLabels(COLUMNS)
+        for i, tip in enumerate(TIPS):
+            self.horizontalHeaderItem(i).setToolTip(tip)
+        self.setToolTip("The race at the current step, best first")
+        self.verticalHeader().hide()
+        self.setShowGrid(False)
+        self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.setWordWrap(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        self.verticalHeader().setDefaultSectionSize(24)
+        self.standings: list[metrics.Standing] = []
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        model.cursorChanged.connect(self._soon)
+        model.resultChanged.connect(self._soon)  # after the view's frame, like the charts
+        for signal in (model.optimizersReset, model.sceneReplaced):
+            signal.connect(self.refresh)
+        model.optimizerStyleChanged.connect(self.refresh)
+        self.refresh()
+
+    def _soon(self, *_args: object) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def refresh(self, *_args: object) -> None:
+        self._timer.stop()
+        result = self.model.result
+        shown = [k for k, e in enumerate(self.model.optimizers) if e.enabled]
+        if result is None or len(result.configs) != len(self.model.optimizers):
+            self.standings = []
+            self.setRowCount(0)
+            return
+        self.standings = metrics.ranking(result, int(self.model.cursor), shown)
+        self.setRowCount(len(self.standings))
+        for row, s in enumerate(self.standings):
+            name = self.model.display_name(s.k)
+            steps = "—" if s.steps_to_tolerance is None else f"{s.steps_to_tolerance:,}"
+            cells = (name, metrics.format_value(s.loss), metrics.format_value(s.distance), steps)
+            for col, text in enumerate(cells):
+                item = self._item(row, col)
+                item.setText(text)
+                item.setForeground(QtGui.QColor(TEXT))
+                align = QtCore.Qt.AlignmentFlag.AlignVCenter
+                align |= QtCore.Qt.AlignmentFlag.AlignLeft if col == 0 else QtCore.Qt.AlignmentFlag.AlignRight
+                item.setTextAlignment(align)
+            self._item(row, 0).setIcon(swatch(self.model.color(s.k), 8))
+            self._item(row, 0).setToolTip(f"#{row + 1}: {html.escape(name)}")
+            status = self._item(row, 4)
+            status.setText(_short_status(s))
+            status.setForeground(QtGui.QColor(STATUS_COLORS.get(s.status, TEXT)))
+            status.setToolTip(html.escape(s.detail))
+
+    def row_of(self, k: int) -> int:
+        """Where optimizer k stands now (0 = leading); -1 if it is not shown."""
+        return next((i for i, s in enumerate(self.standings) if s.k == k), -1)
+
+    def _item(self, row: int, col: int) -> QtWidgets.QTableWidgetItem:
+        item = self.item(row, col)
+        if item is None:
+            item = QtWidgets.QTableWidgetItem()
+            self.setItem(row, col, item)
+        return item
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(380, 170)
+
+
+def _short_status(s: metrics.Standing) -> str:
+    """The status cell: the reason stays visible for a diverged run, shortened (the tooltip has it all)."""
+    if not s.diverged:
+        return s.status
+    reason = s.detail.split(": ", 1)[-1]
+    reason = "far outside" if reason.startswith("far outside") else reason
+    return f"diverged: {reason}"

@@ -1,0 +1,296 @@
+"""The main window: the 3-D view and the transport in the centre, panels in docks, menus, status bar.
+
+Layout: race panel on the left (full height); leaderboard and surface on the right; the charts (and the
+optimizer-state memory chart) under the view and the right column. Docks can be moved, closed and reopened
+(View menu); their layout and the window geometry are remembered between sessions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from optviz.app import theme
+from optviz.app.about import show_about
+from optviz.app.charts import ChartsPanel
+from optviz.app.files import FileActions
+from optviz.app.leaderboard import Leaderboard
+from optviz.app.memory_chart import MemoryChart
+from optviz.app.model import SceneModel
+from optviz.app.race_panel import RacePanel
+from optviz.app.scheduler import Outcome, RaceScheduler
+from optviz.app.surface_panel import SurfacePanel
+from optviz.app.transport import Transport, TransportBar
+from optviz.app.view_panel import ViewPanel
+from optviz.resources import example_scenes
+
+ERROR_MS = 10_000
+BUSY_NOTICE_MS = 150
+SETTINGS_VERSION = 1  # bump when the dock layout changes, so an old saved state is not restored over it
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(
+        self,
+        model: SceneModel | None = None,
+        settings: QtCore.QSettings | None = None,
+        autoplay: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("optviz_main")
+        self.model = model if model is not None else SceneModel()
+        self.settings = settings if settings is not None else QtCore.QSettings("optviz", "optviz")
+        self.autoplay = autoplay
+        self.transport = Transport(self.model, self)
+
+        self.view_panel = ViewPanel(self.model, self)
+        self.transport_bar = TransportBar(self.transport, self)
+        centre = QtWidgets.QWidget(self)
+        centre_layout = QtWidgets.QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.setSpacing(0)
+        centre_layout.addWidget(self.view_panel, 1)
+        centre_layout.addWidget(self.transport_bar)
+        self.setCentralWidget(centre)
+
+        self.race_panel = RacePanel(self.model)
+        self.surface_panel = SurfacePanel(self.model)
+        self.leaderboard = Leaderboard(self.model)
+        self.memory_chart = MemoryChart(self.model)
+        self.charts = ChartsPanel(self.model)
+        self.charts.scrubbed.connect(self.transport.pause)
+        self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(QtCore.Qt.Corner.BottomRightCorner, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        readouts = QtWidgets.QWidget()
+        readouts_layout = QtWidgets.QHBoxLayout(readouts)
+        readouts_layout.setContentsMargins(0, 0, 0, 0)
+        readouts_layout.setSpacing(0)
+        readouts_layout.addWidget(self.charts, 3)
+        readouts_layout.addWidget(self.memory_chart, 1)
+        area = QtCore.Qt.DockWidgetArea
+        self.docks = {
+            "race": self._dock("Race", self.race_panel, area.LeftDockWidgetArea),
+            "leaderboard": self._dock("Leaderboard", self.leaderboard, area.RightDockWidgetArea),
+            "surface": self._dock("Surface", self.surface_panel, area.RightDockWidgetArea),
+            "charts": self._dock("Charts", readouts, area.BottomDockWidgetArea),
+        }
+        # Made after every panel: its slots then run last on each model signal, so a race that lands at once
+        # (the scheduler's rendezvous) finds the panels already up to date with the change that caused it.
+        self.scheduler = RaceScheduler(self.model, self)
+        self.files = FileActions(self.model, self, self.settings, before_save=self.view_panel.store_camera)
+        self._build_menus()
+        self._build_status_bar()
+
+        self.model.dirtyChanged.connect(self.setWindowModified)
+        self.model.pathChanged.connect(lambda _p: self._update_title())
+        self.model.sceneReplaced.connect(self._update_title)
+        self.model.errorRaised.connect(self.show_error)
+        self.model.busyChanged.connect(self._busy)
+        self.scheduler.raceApplied.connect(self._race_applied)
+        self._first_result = True
+        self._update_title()
+        self._restore_layout()
+        self.view_panel.gl.setFocus()  # arrow keys and space go to the shortcuts, not to a spin box
+        self.scheduler.request()
+
+    # ---- construction ------------------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcut=None, tip: str = "") -> QtGui.QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        keys = QtGui.QKeySequence.StandardKey
+        file = bar.addMenu("&File")
+        self._action(file, "&New", self.files.new, keys.New, "A new scene: the default race")
+        self._action(file, "&Open…", lambda: self.files.open(), keys.Open, "Open a scene file (.toml)")
+        examples = file.addMenu("Open &Example")
+        examples.setToolTipsVisible(True)
+        for path in example_scenes():
+            action = examples.addAction(path.stem.replace("_", " ").capitalize())
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _=False, p=path: self.files.open_example(p))
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file.addSeparator()
+        self._action(file, "&Save", self.files.save, keys.Save, "Save the scene (the recipe, not the results)")
+        self._action(file, "Save &As…", self.files.save_as, keys.SaveAs, "Save the scene under a new name")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, keys.Quit)
+
+        race = bar.addMenu("&Race")
+        race.addAction(self.transport_bar.play_action)
+        race.addAction(self.transport_bar.step_action)
+        race.addAction(self.transport_bar.restart_action)
+        race.addSeparator()
+        self._action(race, "&Add optimizer…", self.race_panel.open_picker, "Ctrl+Shift+A")
+
+        view = bar.addMenu("&View")
+        self._action(view, "&Reset camera", self.view_panel.reset_camera, "Home", "Back to the default 3-D view")
+        self.top_down_action = self._action(view, "&2-D from above", self._toggle_top_down, "T")
+        self.top_down_action.setCheckable(True)
+        self.model.viewOptionsChanged.connect(lambda: self.top_down_action.setChecked(self.model.scene.view.top_down))
+        self.model.sceneReplaced.connect(lambda: self.top_down_action.setChecked(self.model.scene.view.top_down))
+        self.legend_action = self._action(
+            view, "&Legend", self.view_panel.legend.setVisible, "L", "Show the legend over the view"
+        )
+        self.legend_action.setCheckable(True)
+        self.legend_action.setChecked(True)
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About optviz", self.about)
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.race_info = QtWidgets.QLabel(self)
+        self.race_info.setProperty("role", "muted")
+        self.race_info.setToolTip("The last race: how many runs were simulated, and how long the engine took")
+        status.addPermanentWidget(self.race_info)
+        self._error_timer = QtCore.QTimer(self)  # turns the status bar back from red (owned: dies with us)
+        self._error_timer.setSingleShot(True)
+        self._error_timer.setInterval(ERROR_MS)
+        self._error_timer.timeout.connect(lambda: status.setStyleSheet(""))
+        # "racing…" only for races that take a while: a 3 ms race would just flicker the status bar (and
+        # every repaint costs a whole-window compose on software GL).
+        self._busy_timer = QtCore.QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_NOTICE_MS)
+        self._busy_timer.timeout.connect(lambda: self.race_info.setText("racing…"))
+
+    # ---- slots -------------------------------------------------------------------------------------------
+    def _toggle_top_down(self, on: bool) -> None:
+        self.model.set_top_down(on)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.files.recent()
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        for text in recent:
+            action = self.recent_menu.addAction(Path(text).name)
+            action.setToolTip(text)
+            action.triggered.connect(lambda _=False, p=text: self.files.open(p))
+
+    def show_error(self, message: str) -> None:
+        self.statusBar().setStyleSheet(f"QStatusBar {{ color: {theme.ERROR}; }}")
+        self.statusBar().showMessage(message, ERROR_MS)
+        self._error_timer.start()
+
+    def _busy(self, busy: bool) -> None:
+        if busy:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+
+    def _race_applied(self, outcome: Outcome) -> None:
+        result = outcome.result
+        k, m, n = result.shape
+        ran = len(outcome.simulated)
+        engines = sorted(set(result.engines[i] for i in outcome.simulated)) if ran else []
+        how = f"{ran} re-simulated ({', '.join(engines)} path)" if ran else "from cache"
+        self._busy_timer.stop()
+        self.race_info.setText(
+            f"{k} optimizers × {m} start{'s' * (m > 1)} × {n:,} steps · {how} · {outcome.seconds * 1000:.0f} ms"
+        )
+        if self._first_result:
+            self._first_result = False
+            if self.autoplay:
+                self.transport.restart()
+
+    def settle(self, timeout: float = 120.0) -> bool:
+        """Wait for the race to land and bring every read-out up to date at once (screenshots, tests)."""
+        if not self.scheduler.wait(timeout):
+            return False
+        self.charts._flush()
+        self.leaderboard.refresh()
+        return True
+
+    def _update_title(self) -> None:
+        path = self.model.path
+        name = path.name if path is not None else (self.model.scene.title or "untitled scene")
+        self.setWindowTitle(f"{name}[*] — optviz")
+
+    def about(self) -> None:
+        show_about(self, self.gl_renderer())
+
+    def gl_renderer(self) -> str:
+        gl = self.view_panel.gl
+        if not gl.isValid():
+            return ""
+        try:
+            from OpenGL import GL
+
+            gl.makeCurrent()
+            try:
+                return GL.glGetString(GL.GL_RENDERER).decode()
+            finally:
+                gl.doneCurrent()
+        except Exception:  # the About box must open whatever the driver says
+            return ""
+
+    # ---- layout memory -----------------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        self.resize(1600, 1000)
+        self._default_layout_pending = True
+        if self.settings.value("window/version", 0, type=int) != SETTINGS_VERSION:
+            return
+        geometry = self.settings.value("window/geometry", QtCore.QByteArray(), type=QtCore.QByteArray)
+        state = self.settings.value("window/state", QtCore.QByteArray(), type=QtCore.QByteArray)
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        if not state.isEmpty() and self.restoreState(state):
+            self._default_layout_pending = False
+
+    def default_layout(self) -> None:
+        """Dock sizes in proportion to the window: the view keeps about half the width, the charts a quarter
+        of the height (the window's size is only final when it is shown, hence `showEvent`)."""
+        w, h = self.width(), self.height()
+        horizontal, vertical = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
+        self.resizeDocks(
+            [self.docks["race"], self.docks["leaderboard"]], [max(280, w * 21 // 100), max(330, w // 4)], horizontal
+        )
+        self.resizeDocks([self.docks["charts"]], [max(190, h * 23 // 100)], vertical)
+        self.resizeDocks([self.docks["leaderboard"], self.docks["surface"]], [h // 4, h // 2], vertical)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if self._default_layout_pending:
+            self._default_layout_pending = False
+            self.default_layout()
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/version", SETTINGS_VERSION)
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.transport.pause()
+        self.save_layout()
+        self.scheduler.shutdown()
+        super().closeEvent(event)

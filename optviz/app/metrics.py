@@ -1,0 +1,117 @@
+"""What the leaderboard and the charts show, computed from a `RaceResult` with numpy only (no Qt).
+
+With several start points per optimizer (a grid), a chart shows the median over the starts and a row
+counts how many runs converged or diverged; with one start these are simply that run's numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from optviz.core.race import RaceResult, RunStatus
+
+#: Chart series: (RaceResult attribute, title, y-axis label).
+METRICS: tuple[tuple[str, str, str], ...] = (
+    ("losses", "Loss", "f(x, y)"),
+    ("grad_norms", "Gradient norm", "|∇f|"),
+    ("update_norms", "Update size", "|Δθ|"),
+    ("distances", "Distance to minimum", "‖θ − θ*‖"),
+)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One leaderboard row, at one step of the race."""
+
+    k: int
+    loss: float
+    distance: float
+    steps_to_tolerance: int | None  # first step within tolerance, once the cursor has reached it
+    status: str  # "running", "converged" or "diverged" (as of the cursor)
+    detail: str  # e.g. "diverged at step 212: NaN", "3 of 16 runs diverged"
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == RunStatus.DIVERGED.value
+
+
+def series(result: RaceResult, k: int, metric: str) -> np.ndarray:
+    """(N+1,) values of a metric for optimizer k: the run itself, or the median over starts."""
+    values = np.asarray(getattr(result, metric))[k]
+    if values.shape[0] == 1:
+        return values[0]
+    with np.errstate(all="ignore"), _quiet_nanmedian():
+        return np.nanmedian(values, axis=0)
+
+
+def standing(result: RaceResult, k: int, step: int) -> Standing:
+    step = int(min(max(step, 0), result.steps))
+    status = np.asarray(result.status[k])
+    stopped = np.asarray(result.stopped_at[k])
+    m_count = len(status)
+    diverged = (status == RunStatus.DIVERGED.value) & (stopped <= step)
+    converged = (status == RunStatus.CONVERGED.value) & (stopped <= step)
+    with np.errstate(all="ignore"), _quiet_nanmedian():
+        loss = float(np.nanmedian(result.losses[k, :, step])) if not diverged.all() else math.nan
+        distance = float(np.nanmedian(result.distances[k, :, step])) if not diverged.all() else math.nan
+    reached = stopped[converged]
+    steps_to_tol = int(np.median(reached)) if len(reached) and converged.sum() * 2 > m_count else None
+    if m_count == 1:
+        if diverged[0]:
+            reason = str(result.reasons[k, 0]) or "diverged"
+            return Standing(k, loss, distance, None, "diverged", f"diverged at step {int(stopped[0])}: {reason}")
+        if converged[0]:
+            return Standing(k, loss, distance, steps_to_tol, "converged", f"converged at step {int(stopped[0])}")
+        return Standing(k, loss, distance, None, "running", "running")
+    n_div, n_conv = int(diverged.sum()), int(converged.sum())
+    parts = [f"{n_conv} of {m_count} converged"] if n_conv else []
+    if n_div:
+        parts.append(f"{n_div} of {m_count} diverged")
+    state = "diverged" if n_div == m_count else "converged" if n_conv == m_count else "running"
+    return Standing(k, loss, distance, steps_to_tol, state, ", ".join(parts) or "running")
+
+
+def ranking(result: RaceResult, step: int, shown: list[int]) -> list[Standing]:
+    """Standings of the optimizers in `shown`, best first: lowest loss, then the diverged, longest-lived first."""
+    rows = [standing(result, k, step) for k in shown]
+
+    def key(row: Standing) -> tuple:
+        if row.diverged:
+            return (2, -int(np.max(result.stopped_at[row.k])), row.k)
+        loss = row.loss if math.isfinite(row.loss) else math.inf
+        return (0 if math.isfinite(loss) else 1, loss, row.k)
+
+    return sorted(rows, key=key)
+
+
+def format_value(value: float) -> str:
+    """Compact numbers for tables and hover labels: 3 significant digits, scientific when tiny or huge."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if 1e-3 <= magnitude < 1e5:
+        return f"{value:.4g}"
+    return f"{value:.2e}"
+
+
+def format_bytes(n: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:g} B"
+
+
+@contextmanager
+def _quiet_nanmedian() -> Iterator[None]:
+    """nanmedian of an all-NaN slice warns; an all-NaN slice (a diverged run) is expected here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

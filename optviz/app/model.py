@@ -1,0 +1,371 @@
+"""`SceneModel`: the one source of truth of the app.
+
+It holds the `Scene` being edited (the recipe), the `RaceResult` computed from it (the arrays), the time
+cursor and the selected optimizer. Every setter validates through the core registries, changes one thing
+and emits the signal for that attribute; invalid input never raises into a slot but is reported through
+`errorRaised` as one line. `revision` counts changes that affect the race, so a race job can tell whether
+its result still describes the scene.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6 import QtCore
+
+from optviz.core.errors import OptvizError
+from optviz.core.optimizers import get_optimizer
+from optviz.core.params import Value
+from optviz.core.race import RaceResult
+from optviz.core.scene import COLORMAPS, MAX_STEPS, PALETTE, OptimizerEntry, Scene, default_scene
+from optviz.core.surfaces import get_kind
+from optviz.core.surfaces.base import Surface
+
+#: Most optimizers in one race: the palette's size, so every trail keeps a distinct colour.
+MAX_OPTIMIZERS = len(PALETTE)
+
+
+class SceneModel(QtCore.QObject):
+    """See the module doc. Signals carry the optimizer index where one optimizer changed."""
+
+    sceneReplaced = QtCore.Signal()  # a whole new scene (New, Open): everything redraws
+    surfaceChanged = QtCore.Signal()  # surface kind or one of its parameters
+    viewOptionsChanged = QtCore.Signal()  # log scale, colormap, top-down
+    optimizersReset = QtCore.Signal()  # the list itself changed (add, remove, duplicate)
+    optimizerChanged = QtCore.Signal(int)  # hyperparameters of optimizer k
+    optimizerStyleChanged = QtCore.Signal(int)  # colour, label or enabled of optimizer k
+    startsChanged = QtCore.Signal()
+    raceSettingsChanged = QtCore.Signal()  # steps, seed, tolerance
+    resultChanged = QtCore.Signal(object)  # frozenset of optimizer indices whose runs changed, or None (all)
+    cursorChanged = QtCore.Signal(float)
+    selectionChanged = QtCore.Signal(int)
+    dirtyChanged = QtCore.Signal(bool)
+    pathChanged = QtCore.Signal(object)  # Path | None
+    busyChanged = QtCore.Signal(bool)
+    errorRaised = QtCore.Signal(str)  # one line for the status bar
+
+    def __init__(self, scene: Scene | None = None, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._scene = scene if scene is not None else default_scene()
+        self._surface: Surface | None = None
+        self.result: RaceResult | None = None
+        self._cursor = 0.0
+        self._selected = 0 if self._scene.optimizers else -1
+        self._dirty = False
+        self._path: Path | None = None
+        self._busy = False
+        self.revision = 0
+
+    # ---- reading -----------------------------------------------------------------------------------------
+    @property
+    def scene(self) -> Scene:
+        """The scene being edited. Read it freely; change it only through the setters below."""
+        return self._scene
+
+    @property
+    def surface(self) -> Surface:
+        """The surface built from the scene (cached until the surface changes)."""
+        if self._surface is None:
+            self._surface = self._scene.build_surface()
+        return self._surface
+
+    @property
+    def optimizers(self) -> list[OptimizerEntry]:
+        return self._scene.optimizers
+
+    def color(self, k: int) -> str:
+        entry = self._scene.optimizers[k]
+        return entry.color or PALETTE[k % len(PALETTE)]
+
+    def colors(self) -> list[str]:
+        return [self.color(k) for k in range(len(self._scene.optimizers))]
+
+    def display_name(self, k: int) -> str:
+        entry = self._scene.optimizers[k]
+        if entry.label:
+            return entry.label
+        title = get_optimizer(entry.name).title
+        # Two entries of one optimizer (a duplicate with other settings) get numbered names.
+        same = [i for i, e in enumerate(self._scene.optimizers) if e.name == entry.name and not e.label]
+        return title if len(same) < 2 else f"{title} #{same.index(k) + 1}"
+
+    def hyperparams(self, k: int) -> dict[str, Value]:
+        """Every value optimizer k uses: the registry's per-surface defaults updated with the scene's."""
+        entry = self._scene.optimizers[k]
+        return get_optimizer(entry.name).resolve(entry.hyperparams, self._scene.surface)
+
+    def log_scale(self) -> bool:
+        return self._scene.log_scale(self.surface)
+
+    @property
+    def cursor(self) -> float:
+        return self._cursor
+
+    @property
+    def steps(self) -> int:
+        return self._scene.steps
+
+    @property
+    def selected(self) -> int:
+        return self._selected
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    # ---- whole scenes ----------------------------------------------------------------------------------------
+    def replace_scene(self, scene: Scene, path: Path | None = None) -> None:
+        """Swap in a validated scene (New, Open): results are dropped and everything redraws."""
+        self._scene = scene
+        self._surface = None
+        self.result = None
+        self._cursor = 0.0
+        self._selected = 0 if scene.optimizers else -1
+        self._path = Path(path) if path is not None else None
+        self._bump()
+        self.sceneReplaced.emit()
+        self.pathChanged.emit(self._path)
+        self.selectionChanged.emit(self._selected)
+        self.cursorChanged.emit(self._cursor)
+        self._set_dirty(False)
+
+    def mark_saved(self, path: Path) -> None:
+        self._path = Path(path)
+        self.pathChanged.emit(self._path)
+        self._set_dirty(False)
+
+    def mark_clean(self) -> None:
+        """Forget unsaved changes (a screenshot run, a test tearing down)."""
+        self._set_dirty(False)
+
+    def snapshot(self) -> Scene:
+        """A deep copy of the scene, safe to hand to another thread or to write to a file."""
+        return copy.deepcopy(self._scene)
+
+    # ---- surface ----------------------------------------------------------------------------------------------
+    def set_surface_kind(self, name: str) -> bool:
+        """Switch surface; parameters reset to the new kind's defaults and the start to its suggestion."""
+        if name == self._scene.surface:
+            return True
+        return self._try_surface(name, {}, reset_starts=True)
+
+    def set_surface_param(self, name: str, value: Value) -> bool:
+        params = dict(self._scene.surface_params)
+        params[name] = value
+        return self._try_surface(self._scene.surface, params, reset_starts=name in ("xmin", "xmax", "ymin", "ymax"))
+
+    def _try_surface(self, kind: str, params: dict[str, Value], reset_starts: bool) -> bool:
+        try:
+            schema = get_kind(kind).schema
+            clean = {k: schema.check(k, v) for k, v in params.items()}
+            surface = get_kind(kind).make(clean)
+        except OptvizError as exc:
+            self.errorRaised.emit(str(exc))
+            return False
+        # Drop values equal to the default, so a scene file records only what the user changed.
+        defaults = schema.defaults()
+        self._scene.surface = kind
+        self._scene.surface_params = {k: v for k, v in clean.items() if v != defaults.get(k)}
+        self._surface = surface
+        starts_moved = reset_starts and (self._scene.starts or self._scene.grid is not None)
+        if reset_starts:
+            self._scene.starts = []
+            self._scene.grid = None
+        self._changed()
+        self.surfaceChanged.emit()
+        self.viewOptionsChanged.emit()  # the default log scale follows the surface
+        if starts_moved or reset_starts:
+            self.startsChanged.emit()
+        return True
+
+    # ---- view options -----------------------------------------------------------------------------------------
+    def set_log_scale(self, on: bool) -> None:
+        self._scene.view.log_scale = bool(on)
+        self._set_dirty(True)
+        self.viewOptionsChanged.emit()
+
+    def set_colormap(self, name: str) -> None:
+        if name not in COLORMAPS:
+            self.errorRaised.emit(f"unknown colormap {name!r}")
+            return
+        self._scene.view.colormap = name
+        self._set_dirty(True)
+        self.viewOptionsChanged.emit()
+
+    def set_top_down(self, on: bool) -> None:
+        self._scene.view.top_down = bool(on)
+        self._set_dirty(True)
+        self.viewOptionsChanged.emit()
+
+    def set_camera(self, distance: float, elevation: float, azimuth: float) -> None:
+        """Record the camera for the scene file (no signal: the view is where it came from)."""
+        cam = self._scene.view.camera
+        cam.distance, cam.elevation, cam.azimuth = float(distance), float(elevation), float(azimuth)
+
+    # ---- starts and race settings --------------------------------------------------------------------------
+    def set_start(self, x: float, y: float) -> None:
+        """One start point for every optimizer (a click on the surface)."""
+        self._scene.starts = [(float(x), float(y))]
+        self._scene.grid = None
+        self._changed()
+        self.startsChanged.emit()
+
+    def set_steps(self, steps: int) -> None:
+        steps = int(steps)
+        if not 1 <= steps <= MAX_STEPS:
+            self.errorRaised.emit(f"steps={steps} is out of range (1 to {MAX_STEPS})")
+            return
+        if steps == self._scene.steps:
+            return
+        self._scene.steps = steps
+        self._changed()
+        self.raceSettingsChanged.emit()
+        if self._cursor > steps:
+            self.set_cursor(steps)
+
+    def set_seed(self, seed: int) -> None:
+        self._scene.seed = int(seed)
+        self._changed()
+        self.raceSettingsChanged.emit()
+
+    # ---- optimizers ----------------------------------------------------------------------------------------
+    def set_hyperparam(self, k: int, name: str, value: Value) -> bool:
+        entry = self._scene.optimizers[k]
+        spec = get_optimizer(entry.name)
+        try:
+            clean = spec.schema.check(name, value)
+        except OptvizError as exc:
+            self.errorRaised.emit(f"{self.display_name(k)}: {exc}")
+            return False
+        if entry.hyperparams.get(name) == clean:
+            return True
+        entry.hyperparams[name] = clean
+        self._changed()
+        self.optimizerChanged.emit(k)
+        return True
+
+    def reset_hyperparams(self, k: int, names: Iterable[str] | None = None) -> None:
+        """Back to the registry's defaults for this surface (all of them, or the ones named)."""
+        entry = self._scene.optimizers[k]
+        if names is None:
+            entry.hyperparams.clear()
+        else:
+            for name in names:
+                entry.hyperparams.pop(name, None)
+        self._changed()
+        self.optimizerChanged.emit(k)
+
+    def set_color(self, k: int, color: str) -> None:
+        self._scene.optimizers[k].color = color
+        self._set_dirty(True)
+        self.optimizerStyleChanged.emit(k)
+
+    def set_enabled(self, k: int, enabled: bool) -> None:
+        self._scene.optimizers[k].enabled = bool(enabled)
+        self._set_dirty(True)
+        self.optimizerStyleChanged.emit(k)
+
+    def add_optimizer(self, name: str, hyperparams: dict[str, Value] | None = None) -> int:
+        """Append an optimizer with the first unused palette colour; returns its index (-1 if refused)."""
+        try:
+            spec = get_optimizer(name)
+            if not spec.on_surfaces:
+                raise OptvizError(f"{spec.title} cannot race on a surface: {spec.surface_unavailable}")
+            if len(self._scene.optimizers) >= MAX_OPTIMIZERS:
+                raise OptvizError(f"at most {MAX_OPTIMIZERS} optimizers race at once: remove one first")
+            spec.resolve(hyperparams or {}, self._scene.surface)
+        except OptvizError as exc:
+            self.errorRaised.emit(str(exc))
+            return -1
+        used = set(self.colors())
+        color = next((c for c in PALETTE if c not in used), PALETTE[len(used) % len(PALETTE)])
+        self._scene.optimizers.append(OptimizerEntry(spec.name, dict(hyperparams or {}), color=color))
+        k = len(self._scene.optimizers) - 1
+        self._structure_changed(k)
+        return k
+
+    def duplicate_optimizer(self, k: int) -> int:
+        entry = self._scene.optimizers[k]
+        new = self.add_optimizer(entry.name, dict(entry.hyperparams))
+        return new
+
+    def remove_optimizer(self, k: int) -> None:
+        if len(self._scene.optimizers) <= 1:
+            self.errorRaised.emit("a race needs at least one optimizer")
+            return
+        # Freeze the implicit palette colours first, so the others keep theirs when indices shift.
+        for i, entry in enumerate(self._scene.optimizers):
+            entry.color = self.color(i) if not entry.color else entry.color
+        del self._scene.optimizers[k]
+        if self.result is not None:
+            self.result = _drop_run(self.result, k)
+        self._structure_changed(min(self._selected, len(self._scene.optimizers) - 1))
+
+    def _structure_changed(self, select: int) -> None:
+        self._changed()
+        self.optimizersReset.emit()
+        self.select(select, force=True)
+
+    def select(self, k: int, force: bool = False) -> None:
+        if k == self._selected and not force:
+            return
+        self._selected = k
+        self.selectionChanged.emit(k)
+
+    # ---- results and time ---------------------------------------------------------------------------------
+    def set_result(self, result: RaceResult, changed: frozenset[int] | None) -> None:
+        """Called by the scheduler with a result that describes the current scene."""
+        self.result = result
+        self.resultChanged.emit(changed)
+
+    def set_cursor(self, step: float) -> None:
+        step = min(max(float(step), 0.0), float(self._scene.steps))
+        if step == self._cursor:
+            return
+        self._cursor = step
+        self.cursorChanged.emit(step)
+
+    def set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)
+
+    # ---- bookkeeping ------------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self._bump()
+        self._set_dirty(True)
+
+    def _bump(self) -> None:
+        self.revision += 1
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+
+def _drop_run(result: RaceResult, k: int) -> RaceResult:
+    """The result without optimizer k (so a removal redraws at once, before any re-race)."""
+    import numpy as np
+
+    keep = [i for i in range(len(result.configs)) if i != k]
+    fields = ("positions", "losses", "grad_norms", "update_norms", "distances", "status", "stopped_at", "reasons")
+    return RaceResult(
+        configs=[result.configs[i] for i in keep],
+        starts=result.starts,
+        **{f: np.asarray(getattr(result, f))[keep] for f in fields},
+        steps=result.steps,
+        seed=result.seed,
+        tolerance=result.tolerance,
+        engines=[result.engines[i] for i in keep] if result.engines else [],
+    )

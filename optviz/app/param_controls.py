@@ -1,0 +1,206 @@
+"""Controls generated from a parameter `Schema`: one row per `Param`.
+
+Numbers get a slider (log or linear, as the schema says, through `Param.to_unit` / `from_unit`) beside a box
+that shows the value and accepts a typed one; booleans a check box; choices a combo box. Each row has a
+reset button, enabled while the value differs from its default. `ParamForm.set_values` is how the model
+updates the form: signals are blocked there, so showing a value never writes it back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+from PySide6 import QtCore, QtWidgets
+
+from optviz.app.icons import icon
+from optviz.core.errors import OptvizError
+from optviz.core.params import Param, Value
+
+#: Slider resolution: fine enough that a log slider over 9 decades moves by 0.2 % per tick.
+TICKS = 10_000
+
+
+def format_param(param: Param, value: Value) -> str:
+    if param.kind == "bool":
+        return "true" if value else "false"
+    if param.kind == "int":
+        return str(int(value))
+    if param.kind == "float":
+        v = float(value)
+        if v == 0:
+            return "0"
+        if param.scale == "log" or abs(v) < 1e-3 or abs(v) >= 1e5:
+            return f"{v:.3g}" if 1e-3 <= abs(v) < 1e5 else f"{v:.2e}".replace("e-0", "e-").replace("e+0", "e")
+        return f"{v:.5g}"
+    return str(value)
+
+
+def tidy(param: Param, value: float) -> Value:
+    """A slider position's value rounded to 4 significant digits (scene files read `lr = 0.002512`)."""
+    if param.kind == "int":
+        return int(value)
+    if value == 0:
+        return 0.0
+    digits = 4 - math.floor(math.log10(abs(value))) - 1
+    tidy_value = round(value, digits)
+    return float(min(max(tidy_value, param.low), param.high))  # type: ignore[type-var]
+
+
+def tooltip(param: Param) -> str:
+    text = f"<b>{param.name}</b>: {param.help}" if param.help else f"<b>{param.name}</b>"
+    extra = param.describe_range()
+    if param.kind in ("float", "int"):
+        extra += "; type a value in the box, or drag"
+    return f"{text}<br><span style='color:#8a93a3'>{extra}; default {format_param(param, param.default)}</span>"
+
+
+class _Row(QtCore.QObject):
+    """The widgets of one parameter, in one row of the form's grid."""
+
+    edited = QtCore.Signal(str, object)
+    error = QtCore.Signal(str)
+
+    def __init__(self, param: Param, grid: QtWidgets.QGridLayout, row: int, parent: QtWidgets.QWidget) -> None:
+        super().__init__(parent)
+        self.param = param
+        tip = tooltip(param)
+        self.label = QtWidgets.QLabel(param.name, parent)
+        self.label.setToolTip(tip)
+        grid.addWidget(self.label, row, 0)
+        self.slider: QtWidgets.QSlider | None = None
+        self.edit: QtWidgets.QLineEdit | None = None
+        self.check: QtWidgets.QCheckBox | None = None
+        self.combo: QtWidgets.QComboBox | None = None
+        if param.kind in ("float", "int"):
+            self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, parent)
+            self.slider.setRange(0, TICKS)
+            self.slider.setSingleStep(TICKS // 200)
+            self.slider.setPageStep(TICKS // 20)
+            self.slider.setToolTip(tip)
+            self.slider.setObjectName(f"slider_{param.name}")
+            self.slider.valueChanged.connect(self._slid)
+            grid.addWidget(self.slider, row, 1)
+            self.edit = QtWidgets.QLineEdit(parent)
+            self.edit.setFixedWidth(72)
+            self.edit.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
+            self.edit.setToolTip(tip)
+            self.edit.setObjectName(f"edit_{param.name}")
+            self.edit.editingFinished.connect(self._typed)
+            grid.addWidget(self.edit, row, 2)
+        elif param.kind == "bool":
+            self.check = QtWidgets.QCheckBox(parent)
+            self.check.setToolTip(tip)
+            self.check.setObjectName(f"check_{param.name}")
+            self.check.toggled.connect(lambda on: self.edited.emit(self.param.name, bool(on)))
+            grid.addWidget(self.check, row, 1, 1, 2)
+        elif param.kind == "choice":
+            self.combo = QtWidgets.QComboBox(parent)
+            self.combo.addItems(list(param.choices))
+            self.combo.setToolTip(tip)
+            self.combo.setObjectName(f"combo_{param.name}")
+            self.combo.currentTextChanged.connect(lambda text: self.edited.emit(self.param.name, text))
+            grid.addWidget(self.combo, row, 1, 1, 2)
+        else:  # text
+            self.edit = QtWidgets.QLineEdit(parent)
+            self.edit.setToolTip(tip)
+            self.edit.editingFinished.connect(self._typed)
+            grid.addWidget(self.edit, row, 1, 1, 2)
+        self.reset = QtWidgets.QToolButton(parent)
+        self.reset.setIcon(icon("reset"))
+        self.reset.setIconSize(QtCore.QSize(12, 12))
+        self.reset.setAutoRaise(True)
+        self.reset.setToolTip(f"Reset {param.name} to its default")
+        self.reset.setObjectName(f"reset_{param.name}")
+        grid.addWidget(self.reset, row, 3)
+        self._shown: tuple[Value, bool] | None = None
+
+    def widgets(self) -> list[QtWidgets.QWidget]:
+        return [w for w in (self.label, self.slider, self.edit, self.check, self.combo, self.reset) if w is not None]
+
+    def show_value(self, value: Value, is_default: bool) -> None:
+        if (value, is_default) == self._shown:
+            return  # unchanged: no widget updates, so nothing repaints (a whole-window compose on software GL)
+        self._shown = (value, is_default)
+        for w in self.widgets():
+            w.blockSignals(True)
+        try:
+            if self.slider is not None:
+                self.slider.setValue(round(self.param.to_unit(float(value)) * TICKS))
+            if self.edit is not None:
+                self.edit.setText(format_param(self.param, value))
+                self._set_invalid(False)
+            if self.check is not None:
+                self.check.setChecked(bool(value))
+            if self.combo is not None:
+                self.combo.setCurrentText(str(value))
+            self.reset.setEnabled(not is_default)
+        finally:
+            for w in self.widgets():
+                w.blockSignals(False)
+
+    def _slid(self, position: int) -> None:
+        value = tidy(self.param, self.param.from_unit(position / TICKS))
+        self._shown = None  # the slider shows a value the model has not confirmed yet
+        if self.edit is not None:
+            self.edit.blockSignals(True)
+            self.edit.setText(format_param(self.param, value))
+            self.edit.blockSignals(False)
+        self.edited.emit(self.param.name, value)
+
+    def _typed(self) -> None:
+        text = self.edit.text()
+        try:
+            value = self.param.parse(text)
+        except OptvizError as exc:
+            self._set_invalid(True, str(exc))
+            self.error.emit(str(exc))
+            return
+        self._set_invalid(False)
+        self._shown = None
+        self.edited.emit(self.param.name, value)
+
+    def _set_invalid(self, invalid: bool, message: str = "") -> None:
+        edit = self.edit
+        if edit.property("invalid") == invalid:
+            if invalid:
+                edit.setToolTip(message)
+            return
+        edit.setProperty("invalid", invalid)
+        edit.setToolTip(message if invalid else tooltip(self.param))
+        edit.style().unpolish(edit)
+        edit.style().polish(edit)
+
+
+class ParamForm(QtWidgets.QWidget):
+    """Rows of controls for some parameters of a schema; see the module doc."""
+
+    valueEdited = QtCore.Signal(str, object)  # name, validated value
+    resetRequested = QtCore.Signal(str)
+    errorRaised = QtCore.Signal(str)
+
+    def __init__(self, params: Iterable[Param], parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QtWidgets.QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        grid.setColumnStretch(1, 1)
+        self.rows: dict[str, _Row] = {}
+        for i, param in enumerate(params):
+            row = _Row(param, grid, i, self)
+            row.edited.connect(self.valueEdited)
+            row.error.connect(self.errorRaised)
+            row.reset.clicked.connect(lambda _=False, name=param.name: self.resetRequested.emit(name))
+            self.rows[param.name] = row
+
+    def set_values(self, values: Mapping[str, Value], defaults: Mapping[str, Value]) -> None:
+        for name, row in self.rows.items():
+            if name in values:
+                row.show_value(values[name], values[name] == defaults.get(name))
+
+    def slider(self, name: str) -> QtWidgets.QSlider:
+        slider = self.rows[name].slider
+        if slider is None:
+            raise KeyError(f"{name} has no slider")
+        return slider

@@ -1,0 +1,66 @@
+"""`--screenshot`: open the window at a size, race, move the cursor N steps, save the whole window as a PNG.
+
+`QWidget.grab()` includes the GL view (Qt reads the QOpenGLWidget's framebuffer back); should a driver give
+a black view anyway, the scene is rendered offscreen by the render layer and painted over the view's area.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from optviz.core.errors import OptvizError
+
+RACE_TIMEOUT_S = 300.0
+
+
+def settle(seconds: float = 0.3) -> None:
+    """Let Qt lay out, paint and swap a few frames."""
+    app = QtWidgets.QApplication.instance()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.01)
+
+
+def grab_window(window: QtWidgets.QMainWindow) -> QtGui.QImage:
+    """The whole window as an image, with the 3-D view in it (see the module doc)."""
+    image = window.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    gl = window.view_panel.gl
+    origin = gl.mapTo(window, QtCore.QPoint(0, 0))
+    area = image.copy(QtCore.QRect(origin, gl.size()))
+    pixels = np.frombuffer(area.constBits(), dtype=np.uint8).reshape(area.height(), area.bytesPerLine())
+    if pixels[:, : area.width() * 4].mean() < 3.0:  # black: this driver's grab missed the GL frame
+        rgba = window.view_panel.scene_view.render_image(gl.width(), gl.height())
+        rgba = np.ascontiguousarray(rgba)
+        frame = QtGui.QImage(rgba.data, rgba.shape[1], rgba.shape[0], QtGui.QImage.Format.Format_RGBA8888).copy()
+        painter = QtGui.QPainter(image)
+        painter.drawImage(origin, frame)
+        painter.end()
+        # The overlays (legend, hint) are widgets over the GL frame: grab them again on top.
+        for child in gl.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly):
+            if child.isVisible():
+                painter = QtGui.QPainter(image)
+                painter.drawPixmap(child.mapTo(window, QtCore.QPoint(0, 0)), child.grab())
+                painter.end()
+    return image
+
+
+def take_screenshot(window: QtWidgets.QMainWindow, out: Path, size: tuple[int, int], steps: int | None) -> None:
+    window.resize(*size)
+    window.show()
+    settle(0.3)
+    if not window.settle(RACE_TIMEOUT_S):
+        raise OptvizError(f"the race did not finish within {RACE_TIMEOUT_S:.0f} s; no screenshot written")
+    window.transport.pause()
+    model = window.model
+    model.set_cursor(model.steps if steps is None else min(int(steps), model.steps))
+    window.settle(10.0)
+    settle(0.5)
+    image = grab_window(window)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(out), "PNG"):
+        raise OptvizError(f"cannot write {out}")

@@ -1,0 +1,221 @@
+"""The 3-D view in the window's centre: the render layer's `SceneView`, fed from the model, plus picking.
+
+- The surface is rebuilt only when its shape changes (kind or a shape parameter; the noise level changes
+  gradients, not the picture), coalesced so a dragged surface slider redraws at most once per frame.
+- A new result re-uploads only the trails of the optimizers it names (`resultChanged(changed)`).
+- A click on the surface (press and release within a few pixels, no modifier) sets the start point of every
+  optimizer; Shift + drag moves it continuously while the paths re-simulate. Plain drags still orbit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from optviz.app.legend import Legend
+from optviz.app.model import SceneModel
+from optviz.core.scene import Camera
+from optviz.render import SceneView
+
+CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not an orbit
+SURFACE_RESOLUTION = 256
+
+
+class ViewPanel(QtWidgets.QWidget):
+    """See the module doc. `scene_view` is the render layer's object; `gl` its widget."""
+
+    def __init__(self, model: SceneModel, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.scene_view = SceneView(self)
+        self.gl = self.scene_view.widget
+        self.gl.setObjectName("scene_gl")
+        self.gl.setMinimumSize(320, 240)
+        self.gl.setToolTip("")  # a tooltip would pop over the scene; the help is in the View menu and the README
+        layout.addWidget(self.gl)
+        self.legend = Legend(model, self.gl)
+        self.hint = QtWidgets.QLabel(
+            "drag: orbit · ctrl+drag: pan · wheel: zoom · click: set start · shift+drag: move start", self.gl
+        )
+        self.hint.setObjectName("view_hint")
+        self.hint.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hint.setStyleSheet("QLabel#view_hint { color: rgba(216,221,230,110); background: transparent; }")
+        self.hint.adjustSize()
+        self.gl.installEventFilter(self)
+        self._press: QtCore.QPointF | None = None
+        self._dragging_start = False
+        self._surface_key: tuple | None = None
+        self._surface_timer = QtCore.QTimer(self)
+        self._surface_timer.setSingleShot(True)
+        self._surface_timer.setInterval(0)
+        self._surface_timer.timeout.connect(self._rebuild_surface)
+        self.picks = 0  # clicks that landed on the surface (tests read it)
+        self._shown: set[int] = set()  # trail indices the view shows (disabled optimizers' are hidden)
+
+        model.sceneReplaced.connect(self._scene_replaced)
+        model.surfaceChanged.connect(self._surface_timer.start)
+        model.viewOptionsChanged.connect(self._view_options)
+        model.resultChanged.connect(self._result)
+        model.optimizerStyleChanged.connect(self._style)
+        model.optimizersReset.connect(self._structure)
+        model.cursorChanged.connect(self.scene_view.set_cursor)
+        self._scene_replaced()
+
+    # ---- model -> view ------------------------------------------------------------------------------------
+    def _scene_replaced(self) -> None:
+        self._surface_key = None
+        self.scene_view.set_trails([])
+        self._shown = set()
+        self._rebuild_surface()
+        view = self.model.scene.view
+        if (view.camera.distance, view.camera.elevation, view.camera.azimuth) != tuple(vars(Camera()).values()):
+            # A camera saved in the scene; the default Camera() means "let the view frame the surface".
+            self.scene_view.set_camera_state(
+                {"distance": view.camera.distance, "elevation": view.camera.elevation, "azimuth": view.camera.azimuth}
+            )
+        self.scene_view.set_top_down(view.top_down)
+        self.scene_view.set_cursor(self.model.cursor)
+
+    def _rebuild_surface(self) -> None:
+        surface = self.model.surface
+        shape = tuple(sorted((k, v) for k, v in surface.params.items() if k != "noise"))
+        key = (self.model.scene.surface, shape)
+        if key == self._surface_key:
+            return
+        kind_changed = self._surface_key is None or self._surface_key[0] != key[0]
+        domain_changed = self.scene_view.field is not None and self.scene_view.field.domain != surface.domain
+        if kind_changed or domain_changed:
+            self.scene_view.set_trails([])
+            self._shown = set()  # old trails belong to another domain: gone until the new race lands
+        self._surface_key = key
+        self.scene_view.set_surface(
+            surface,
+            resolution=SURFACE_RESOLUTION,
+            log_scale=self.model.log_scale(),
+            colormap=self.model.scene.view.colormap,
+        )
+        if kind_changed and not self.model.scene.view.top_down:
+            self.scene_view.reset_camera()
+
+    def _view_options(self) -> None:
+        if self._surface_timer.isActive():
+            self._rebuild_surface()
+        self.scene_view.set_log_scale(self.model.log_scale())
+        self.scene_view.set_colormap(self.model.scene.view.colormap)
+        self.scene_view.set_top_down(self.model.scene.view.top_down)
+
+    def _result(self, changed: frozenset[int] | None) -> None:
+        if self._surface_timer.isActive():
+            self._rebuild_surface()
+        result = self.model.result
+        if result is None:
+            self.scene_view.set_trails([])
+            self._shown = set()
+            return
+        k_count, m_count = result.positions.shape[:2]
+        if changed is None or self.scene_view.trail_count != k_count * m_count:
+            self._set_race(result)
+            return
+        # One optimizer's runs changed (a slider): upload those paths in place; visibility and cursor stay.
+        for k in sorted(changed):
+            for m in range(m_count):
+                stopped = int(result.stopped_at[k, m])
+                status = (str(result.status[k, m]), stopped if stopped >= 0 else None)
+                self.scene_view.update_trail(k * m_count + m, result.positions[k, m], status)
+
+    def _set_race(self, result) -> None:
+        self.scene_view.set_race(result, self.model.colors())
+        self._shown = set(range(self.scene_view.trail_count))  # a new set of trails starts all visible
+        self._apply_visibility()
+        self.scene_view.set_cursor(self.model.cursor)
+
+    def _style(self, _k: int) -> None:
+        result = self.model.result
+        if result is None or self.scene_view.trail_count == 0:
+            return
+        m_count = result.positions.shape[1]
+        colors = [c for c in self.model.colors() for _ in range(m_count)]
+        if len(colors) == self.scene_view.trail_count:
+            self.scene_view.set_trail_colors(colors)
+        self._apply_visibility()
+
+    def _structure(self) -> None:
+        # A removal already dropped the run from the result: redraw now rather than after the next race.
+        result = self.model.result
+        if result is not None and len(result.configs) == len(self.model.optimizers):
+            self._set_race(result)
+
+    def _apply_visibility(self) -> None:
+        result = self.model.result
+        if result is None:
+            return
+        m_count = result.positions.shape[1]
+        for k, entry in enumerate(self.model.optimizers):
+            for m in range(m_count):
+                i = k * m_count + m
+                if i < self.scene_view.trail_count and (i in self._shown) != entry.enabled:
+                    self.scene_view.set_trail_visible(i, entry.enabled)
+                    self._shown.symmetric_difference_update({i})
+
+    # ---- picking -----------------------------------------------------------------------------------------
+    def pick(self, pos: QtCore.QPointF) -> tuple[float, float] | None:
+        return self.scene_view.pick(pos.x(), pos.y())
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if obj is not self.gl:
+            return False
+        kind = event.type()
+        if kind == QtCore.QEvent.Type.Resize:
+            self._place_overlays()
+            return False
+        if kind not in (
+            QtCore.QEvent.Type.MouseButtonPress,
+            QtCore.QEvent.Type.MouseMove,
+            QtCore.QEvent.Type.MouseButtonRelease,
+        ):
+            return False
+        event: QtGui.QMouseEvent
+        shift = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
+        if kind == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self._press = event.position()
+            if shift:
+                self._dragging_start = True
+                self._set_start_at(event.position())
+                return True  # no orbit while moving the start
+            return False
+        if kind == QtCore.QEvent.Type.MouseMove and self._dragging_start:
+            self._set_start_at(event.position())
+            return True
+        if kind == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            press, self._press = self._press, None
+            if self._dragging_start:
+                self._dragging_start = False
+                return True
+            if press is not None:
+                delta = event.position() - press
+                if abs(delta.x()) + abs(delta.y()) <= CLICK_SLOP_PX and not event.modifiers():
+                    self._set_start_at(event.position())
+        return False
+
+    def _set_start_at(self, pos: QtCore.QPointF) -> None:
+        xy = self.pick(pos)
+        if xy is not None and np.isfinite(xy).all():
+            self.picks += 1
+            self.model.set_start(*xy)
+
+    def _place_overlays(self) -> None:
+        self.hint.adjustSize()
+        self.hint.move(self.gl.width() - self.hint.width() - 12, self.gl.height() - self.hint.height() - 8)
+
+    # ---- camera ------------------------------------------------------------------------------------------
+    def reset_camera(self) -> None:
+        if self.model.scene.view.top_down:
+            self.model.set_top_down(False)
+        self.scene_view.reset_camera()
+
+    def store_camera(self) -> None:
+        """Copy the camera into the scene (before saving)."""
+        state = self.scene_view.camera_state()
+        self.model.set_camera(state["distance"], state["elevation"], state["azimuth"])

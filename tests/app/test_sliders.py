@@ -1,0 +1,97 @@
+"""Hyperparameter controls: a dragged learning-rate slider re-simulates that optimizer's path and no other."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.app.helpers import drag_slider
+
+
+def _spy(monkeypatch, obj, name):
+    calls = []
+    original = getattr(obj, name)
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(obj, name, spy)
+    return calls
+
+
+def test_dragging_a_learning_rate_slider_changes_only_that_path(window, qtbot, monkeypatch):
+    model = window.model
+    k = 2  # Adam in the default scene
+    model.select(k)
+    before = model.result.positions.copy()
+    lr_before = model.hyperparams(k)["lr"]
+    view = window.view_panel.scene_view
+    updated = _spy(monkeypatch, view, "update_trail")
+    rebuilt = _spy(monkeypatch, view, "set_race")
+
+    slider = window.race_panel.editor.form.slider("lr")
+    drag_slider(qtbot, slider, 60)
+    assert window.settle(60)
+
+    assert model.hyperparams(k)["lr"] > lr_before
+    after = model.result.positions
+    assert not np.allclose(after[k], before[k])
+    for other in range(len(model.optimizers)):
+        if other != k:
+            np.testing.assert_array_equal(after[other], before[other])
+    assert updated and {args[0] for args in updated} == {k}
+    assert not rebuilt
+    edit = window.race_panel.editor.form.rows["lr"].edit
+    assert float(edit.text()) == model.hyperparams(k)["lr"]
+
+
+def test_typed_value_and_reset(window, qtbot):
+    model = window.model
+    model.select(3)
+    form = window.race_panel.editor.form
+    edit = form.rows["lr"].edit
+    edit.setText("0.005")
+    edit.editingFinished.emit()
+    assert window.settle(60)
+    assert model.hyperparams(3)["lr"] == 0.005
+    assert form.rows["lr"].reset.isEnabled()
+
+    edit.setText("banana")
+    edit.editingFinished.emit()
+    assert edit.property("invalid") is True
+    assert "not a number" in window.statusBar().currentMessage()
+    assert model.hyperparams(3)["lr"] == 0.005
+
+    window.race_panel.editor.reset_button.click()
+    assert window.settle(60)
+    assert model.optimizers[3].hyperparams == {}
+    assert not form.rows["lr"].reset.isEnabled()
+    assert edit.property("invalid") is False
+
+
+def test_checkbox_and_library_rejection_show_inline(window, qtbot):
+    model = window.model
+    model.select(0)  # plain SGD: nesterov without momentum is refused by torch
+    form = window.race_panel.editor.form
+    form.rows["nesterov"].check.click()
+    assert window.settle(60)
+    assert model.optimizers[0].hyperparams["nesterov"] is True
+    assert model.result.status[0, 0] == "diverged"
+    assert "momentum" in model.result.reasons[0, 0].lower()
+    model.set_cursor(model.steps)
+    window.leaderboard.refresh()
+    row = window.leaderboard.row_of(0)
+    assert window.leaderboard.item(row, 4).text().startswith("diverged")
+
+
+def test_a_diverged_optimizer_is_shown_as_diverged(window, qtbot):
+    model = window.model
+    model.set_hyperparam(0, "lr", 0.05)  # SGD on Rosenbrock: overshoots and blows up
+    assert window.settle(60)
+    assert model.result.status[0, 0] == "diverged"
+    model.set_cursor(model.steps)
+    window.leaderboard.refresh()
+    row = window.leaderboard.row_of(0)
+    assert row == len(model.optimizers) - 1  # diverged runs rank last
+    assert window.leaderboard.item(row, 4).text().startswith("diverged")
+    assert "diverged" in window.view_panel.legend.text()
