@@ -90,10 +90,8 @@ def open_app(args: argparse.Namespace) -> int:
     """Start the desktop app, or explain in one line why it cannot start here."""
     try:
         from optviz.app.main import run_app
-    except ImportError:
-        sys.stderr.write(
-            f"optviz: the desktop app is not part of this build yet; commands that work: {HEADLESS_COMMANDS}\n"
-        )
+    except ImportError as exc:  # e.g. PySide6 or its system libraries missing
+        sys.stderr.write(f"optviz: the app cannot start ({exc}); headless commands: {HEADLESS_COMMANDS}\n")
         return EXIT_USAGE
     if not has_display():
         sys.stderr.write(
