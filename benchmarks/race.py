@@ -47,13 +47,7 @@ def naive(name: str, starts: np.ndarray, steps: int) -> float:
             return loss
 
         for _ in range(steps):
-            if spec.before_step:
-                spec.before_step(opt)
-            if spec.needs_closure:
-                opt.step(closure)
-            else:
-                closure()
-                opt.step()
+            spec.step(opt, closure)
     return time.perf_counter() - t0
 
 

@@ -45,13 +45,7 @@ def library_alone(spec, hp, surface, start, steps, seed=0):
 
     path = [np.asarray(start, dtype=np.float64)]
     for _ in range(steps):
-        if spec.before_step:
-            spec.before_step(opt)
-        if spec.needs_closure:
-            opt.step(closure)
-        else:
-            closure()
-            opt.step()
+        spec.step(opt, closure)
         point = spec.eval_point(opt, [p])[0] if spec.eval_point else p
         xy = point.detach().numpy().reshape(2).copy()
         path.append(xy)

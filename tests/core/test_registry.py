@@ -105,13 +105,7 @@ def test_builds_and_steps_where_it_can(name):
         return loss
 
     for _ in range(2):  # SOAP's first step only sets up its eigenbasis
-        if spec.before_step:
-            spec.before_step(opt)
-        if spec.needs_closure:
-            opt.step(closure)
-        else:
-            closure()
-            opt.step()
+        spec.step(opt, closure)
     assert not torch.equal(before, p.detach())
 
 

@@ -101,6 +101,20 @@ class OptimizerSpec:
             values[name] = self.schema.check(name, value)
         return values
 
+    def step(self, opt: Any, closure: Callable[[], Any]) -> None:
+        """One step of a library optimizer built by `build`, the way this optimizer must be stepped.
+
+        `closure` sets the gradients (and returns the loss): L-BFGS calls it itself, possibly several
+        times; the others get it called once first. Schedule-Free is put in train mode before stepping.
+        """
+        if self.before_step is not None:
+            self.before_step(opt)
+        if self.needs_closure:
+            opt.step(closure)
+        else:
+            closure()
+            opt.step()
+
     def check_with_library(self, hp: Mapping[str, Value]) -> None:
         """Let the library's own constructor judge combinations our schema cannot (Nesterov needs momentum).
 

@@ -103,13 +103,7 @@ def _run_group(
     for t in range(1, steps + 1):
         step_noise[0] = None if noise is None else torch.as_tensor(noise[rows, t - 1])
         try:
-            if spec.before_step is not None:
-                spec.before_step(opt)
-            if spec.needs_closure:
-                opt.step(closure)
-            else:
-                closure()
-                opt.step()
+            spec.step(opt, closure)
             with torch.no_grad():
                 if spec.eval_point is not None:
                     drawn = torch.cat([q.reshape(-1, 2) for q in spec.eval_point(opt, params)])
