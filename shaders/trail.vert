@@ -16,6 +16,7 @@ uniform float u_fade;        // steps over which the trail fades towards its tai
 uniform float u_tail_alpha;  // opacity at the faded end
 uniform float u_taper;       // width factor at the faded end
 uniform float u_depth_bias;  // box units towards the camera
+uniform float u_cut;         // the strip ends at this step: a later neighbour does not bend the last join
 
 out float v_across;          // signed distance from the centre line, pixels
 out float v_half;            // half core width here, pixels
@@ -41,6 +42,7 @@ void main() {
         cur.xyz = mix(prev.xyz, cur.xyz, clamp((u_cursor - prev.w) / max(cur.w - prev.w, 1e-6), 0.0, 1.0));
         next = cur;
     }
+    if (next.w > u_cut) next = cur;
 
     vec4 c_prev = u_mvp * vec4(prev.xyz, 1.0);
     vec4 c_cur = to_clip(cur.xyz);

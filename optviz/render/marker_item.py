@@ -59,6 +59,8 @@ class MarkerItem(SceneItem):
             cols = np.array([rgba(c) for c in colors], dtype=np.float32).reshape(-1, 4) if n else np.zeros((0, 4))
         data[:, 4:8] = cols
         data[:, 8] = np.broadcast_to(np.asarray(shapes, dtype=np.float32), (n,))
+        if data.shape == self._data.shape and np.array_equal(data, self._data):
+            return  # unchanged: no upload, and a static layer holding these markers stays valid
         self._data = data
         self._version += 1
         self.update()

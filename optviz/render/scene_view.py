@@ -240,7 +240,13 @@ class SceneView(QtCore.QObject):
         self.trails.update_path(index, *self._box_path(run))
         if color is not None:
             self.trails.set_colors([r.color for r in self._runs])
-        self._rebuild_markers()
+        same_start = (len(old.path) > 0) == (len(run.path) > 0) and (
+            len(run.path) == 0 or np.array_equal(old.path[0], run.path[0])
+        )
+        if color is None and same_start:
+            self._update_heads()  # the start rings (in the cached static layer) are unchanged
+        else:
+            self._rebuild_markers()
 
     def set_trail_colors(self, colors: Sequence) -> None:
         for run, c in zip(self._runs, colors, strict=True):
@@ -278,7 +284,7 @@ class SceneView(QtCore.QObject):
         runs = [r for r, shown in zip(self._runs, self._shown, strict=True) if len(r.path) and shown]
         starts = np.array([r.path[0] for r in runs]).reshape(-1, 2)
         self.starts.set_markers(
-            self.field.box_points(self._clamp(starts), TRAIL_LIFT), [r.color for r in runs], 4.5, RING
+            self.field.box_points(self._clamp(starts), TRAIL_LIFT), [r.color for r in runs], 5.5, RING
         )
         self._update_heads()
 
@@ -345,10 +351,10 @@ class SceneView(QtCore.QObject):
             k = int(min(shown_to, n - 1))
             if run.diverged_at is not None and shown_to >= run.diverged_at:
                 point = self._on_domain(run, n - 1, run.path[-1])
-                color, radius, shape = rgba(DIVERGED_COLOR), 7.5, CROSS
+                color, radius, shape = rgba(DIVERGED_COLOR), 9.0, CROSS
             else:
                 point = self._on_domain(run, k, xy)
-                color, radius, shape = run.color, 6.5, BALL
+                color, radius, shape = run.color, 8.0, BALL
             if point is None:
                 continue
             centers.append(point)

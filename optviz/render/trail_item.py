@@ -6,6 +6,11 @@ the shader's a_prev / a_pos / a_next can read the same buffer two vertices apart
 (a draped path has sub-points between optimizer steps). Blocks keep spare capacity: replacing one path
 overwrites only its block unless it outgrew it. The time cursor is a uniform plus a draw count: moving it
 uploads nothing.
+
+Long paths are drawn with a vertex budget: after its full-resolution points, a block holds coarser copies of
+the path (every 2nd, 4th, ... point, plus the last). A path showing more than `max_segments` segments is
+drawn as the coarsest-needed copy up to the last of its points before the cursor, then at full resolution
+from there to the head, so the head is exact and a short race looks exactly as before.
 """
 
 from __future__ import annotations
@@ -43,6 +48,34 @@ def _block(points: np.ndarray, steps: np.ndarray, capacity: int) -> np.ndarray:
     return np.repeat(data, 2, axis=0)
 
 
+def _level_strides(capacity: int, budget: int) -> list[int]:
+    """Strides (2, 4, 8, ...) of the coarse copies a block of this capacity keeps, the last within budget."""
+    strides = []
+    stride = 1
+    while (capacity - 1) // stride > budget:
+        stride *= 2
+        strides.append(stride)
+    return strides
+
+
+def _level_capacity(capacity: int, stride: int) -> int:
+    return (capacity - 1) // stride + 2
+
+
+def _path_block(points: np.ndarray, steps: np.ndarray, capacity: int, budget: int) -> tuple[np.ndarray, list]:
+    """A path's whole block: full resolution, then its coarse copies; and [(first vertex, stride)] of these."""
+    parts = [_block(points, steps, capacity)]
+    levels = []
+    n = len(points)
+    for stride in _level_strides(capacity, budget):
+        idx = np.arange(0, n, stride)
+        if idx[-1] != n - 1:
+            idx = np.append(idx, n - 1)
+        levels.append((sum(len(p) for p in parts), stride))
+        parts.append(_block(points[idx], steps[idx], _level_capacity(capacity, stride)))
+    return np.concatenate(parts), levels
+
+
 class TrailItem(SceneItem):
     """Polylines in box coordinates, each with a colour, drawn up to a shared time cursor.
 
@@ -57,15 +90,16 @@ class TrailItem(SceneItem):
     def __init__(
         self,
         *,
-        width: float = 3.5,
-        outline: float = 1.2,
-        outline_color=(0.06, 0.07, 0.09, 0.85),
-        tail_alpha: float = 0.45,
+        width: float = 5.0,
+        outline: float = 1.6,
+        outline_color=(0.03, 0.035, 0.045, 0.95),
+        tail_alpha: float = 0.55,
         taper: float = 0.6,
         fade: float | None = None,
         depth_bias: float = 0.012,
         shade: float = 1.0,
-        xray: float = 0.25,
+        xray: float = 0.5,
+        max_segments: int = 2000,
         parentItem=None,
     ):
         super().__init__(parentItem=parentItem)
@@ -79,6 +113,8 @@ class TrailItem(SceneItem):
         self.depth_bias = float(depth_bias)
         self.shade = float(shade)
         self.xray = float(xray)
+        #: Vertex budget: segments drawn per path at most, before the last stretch to the head (see module doc).
+        self.max_segments = int(max_segments)
         self.clip: tuple[float, float] | None = None
         self._paths: list[np.ndarray] = []
         self._steps: list[np.ndarray] = []
@@ -86,6 +122,7 @@ class TrailItem(SceneItem):
         self._colors: list[tuple[float, float, float, float]] = []
         self._visible: list[bool] = []
         self._offsets = np.zeros(1, dtype=np.int64)  # first vertex of each block
+        self._levels: list[list[tuple[int, int]]] = []  # per path: (first vertex in its block, stride)
         self._data = np.zeros((0, 4), dtype=np.float32)
         self._version = 0
         self._block_versions: dict[int, int] = {}
@@ -134,16 +171,20 @@ class TrailItem(SceneItem):
             self._rebuild()
             return
         start, stop = int(self._offsets[index]), int(self._offsets[index + 1])
-        self._data[start:stop] = _block(path, steps, self._capacities[index])
+        self._data[start:stop], self._levels[index] = _path_block(
+            path, steps, self._capacities[index], self.max_segments
+        )
         self._block_versions[index] = self._block_versions.get(index, 0) + 1
         self.update()
 
     def _rebuild(self) -> None:
         self._capacities = [_capacity(len(p)) if len(p) else 0 for p in self._paths]
-        blocks = [
-            _block(p, st, cap) if len(p) else np.zeros((0, 4), np.float32)
+        built = [
+            _path_block(p, st, cap, self.max_segments) if len(p) else (np.zeros((0, 4), np.float32), [])
             for p, st, cap in zip(self._paths, self._steps, self._capacities, strict=True)
         ]
+        blocks = [b for b, _ in built]
+        self._levels = [levels for _, levels in built]
         sizes = np.array([len(b) for b in blocks], dtype=np.int64)
         self._offsets = np.concatenate([[0], np.cumsum(sizes)])
         self._data = np.concatenate(blocks) if blocks else np.zeros((0, 4), np.float32)
@@ -205,6 +246,7 @@ class TrailItem(SceneItem):
             prog.set("u_depth_bias", self.depth_bias)
             prog.set("u_shade", self.shade)
             prog.set("u_clip", self.clip if self.clip is not None else (1e9, 1e9))
+            prog.set("u_cut", 1e30)
             gpu.buffer.bind()
             attribs.pointer(0, 4, _STRIDE, 0)
             attribs.pointer(1, 4, _STRIDE, 2 * _STRIDE)
@@ -212,7 +254,7 @@ class TrailItem(SceneItem):
             if self.xray > 0.0:
                 GL.glDepthFunc(GL.GL_GREATER)
                 prog.set("u_opacity", self.xray)
-                prog.set("u_width", 0.6 * self.width * scale)
+                prog.set("u_width", 0.75 * self.width * scale)
                 prog.set("u_outline", 0.0)
                 self._draw_paths(prog, cursor)
                 GL.glDepthFunc(GL.GL_LESS)
@@ -244,4 +286,29 @@ class TrailItem(SceneItem):
                 continue
             prog.set("u_cursor", min(cursor, float(self._steps[i][-1])))
             prog.set("u_color", self._colors[i])
-            GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, int(self._offsets[i]), 2 * points)
+            offset = int(self._offsets[i])
+            seam = self._seam(i, points, cursor)
+            if seam is None:
+                GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, offset, 2 * points)
+                continue
+            level_first, stride, m = seam
+            # The coarse copy up to full-resolution point m (a multiple of the stride), then m .. the head.
+            prog.set("u_cut", float(self._steps[i][m]))
+            GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, offset + level_first, 2 * (m // stride + 1))
+            prog.set("u_cut", 1e30)
+            GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, offset + 2 * m, 2 * (points - m))
+
+    def _seam(self, index: int, points: int, cursor: float) -> tuple[int, int, int] | None:
+        """(first vertex of the coarse copy, its stride, full-resolution point where it hands over) for a path
+        showing more segments than the budget; None to draw it whole at full resolution."""
+        levels = self._levels[index]
+        if not levels or points - 1 <= self.max_segments:
+            return None
+        steps = self._steps[index]
+        last = int(np.searchsorted(steps, cursor, side="right")) - 1  # last point wholly shown
+        last = min(max(last, 0), points - 1)
+        for level_first, stride in levels:
+            if last // stride <= self.max_segments or stride == levels[-1][1]:
+                m = (last // stride) * stride
+                return (level_first, stride, m) if m > 0 else None
+        return None

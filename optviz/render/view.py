@@ -163,11 +163,21 @@ class _LayeredPaint:
         self._static_generation = 0
         self._previous_key = None
         self._gl_objects: dict[int, dict] = {}
-        self.layer_stats = {"direct": 0, "cached": 0, "rebuilt": 0}
+        self._painting_static = False
+        self.layer_stats = {"direct": 0, "cached": 0, "rebuilt": 0, "invalidated": 0}
 
     def invalidate_static(self) -> None:
-        """Something drawn in the static layer changed (items call this from update())."""
+        """Something drawn in the static layer changed (items call this from update()).
+
+        Ignored while the static items are being painted: what they change then (the axes laying out their
+        ticks and labels for the camera) depends only on the camera, which is part of the cache key already,
+        and is drawn in that same pass.
+        """
+        if getattr(self, "_painting_static", False):
+            return
         self._static_generation = getattr(self, "_static_generation", 0) + 1
+        if hasattr(self, "layer_stats"):
+            self.layer_stats["invalidated"] += 1
 
     def _camera_key(self) -> tuple:
         o = self.opts
@@ -200,6 +210,13 @@ class _LayeredPaint:
         objects = getattr(self, "_gl_objects", {}).pop(id(QtGui.QOpenGLContext.currentContext()), {})
         for obj in objects.values():
             obj.delete()
+
+    def _draw_static(self, items) -> None:
+        self._painting_static = True
+        try:
+            self._draw_subset(items)
+        finally:
+            self._painting_static = False
 
     def _draw_subset(self, items) -> None:
         for item in items:
@@ -234,7 +251,7 @@ class _LayeredPaint:
             self.layer_stats["direct"] += 1
             GL.glClearColor(*bg)
             GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
-            self._draw_subset(static)
+            self._draw_static(static)
             self._draw_subset(dynamic)
             return
 
@@ -247,11 +264,10 @@ class _LayeredPaint:
             GL.glViewport(0, 0, vp[2], vp[3])
             GL.glClearColor(*bg)
             GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
-            self._draw_subset(static)
+            self._draw_static(static)
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, previous)
             GL.glViewport(*vp)
-            # Painting the static items may itself change them (the axes lay out for the camera).
-            layer.key = key if key[4] == self._static_generation else None
+            layer.key = key
         else:
             self.layer_stats["cached"] += 1
         self._composite(layer, vp)

@@ -291,3 +291,66 @@ def test_hidden_runs_stay_hidden_across_surface_changes(scene):
     assert near_color(img, RED, 60).sum() > 40
     assert near_color(img, BLUE, 60).sum() < 3
     assert len(scene.starts.data) == 1 and len(scene.heads.data) == 1
+
+
+def test_the_widget_cache_hits_across_cursor_moves_and_trail_updates(qtbot):
+    from optviz.render import SceneView
+
+    view = SceneView(size=(W, H))
+    qtbot.addWidget(view.widget)
+    view.set_surface(Rosenbrock(), resolution=64)
+    view.set_trails([_line((-1.5, 2.5), (1.0, 1.0)), _line((1.5, -0.5), (1.0, 1.0))])
+    view.set_cursor(10)
+    view.widget.show()
+    qtbot.waitExposed(view.widget)
+    widget = view.widget
+
+    def frame() -> None:
+        widget.repaint()
+        qtbot.wait(5)
+
+    for _ in range(3):
+        frame()
+    stats = widget.layer_stats
+    before = dict(stats)
+    for step in (20, 40, 60, 80):
+        view.set_cursor(step)
+        frame()
+    # Same start, new path: only the trail and the heads change.
+    view.update_trail(0, _line((-1.5, 2.5), (0.5, 0.5)))
+    frame()
+    view.set_cursor(90)
+    frame()
+    assert stats["invalidated"] == before["invalidated"]
+    assert stats["direct"] == before["direct"]
+    assert stats["cached"] - before["cached"] == 6
+    # A new start point is a static change: the layer is rebuilt, then used again.
+    view.update_trail(1, _line((1.2, -0.5), (1.0, 1.0)))
+    for _ in range(3):
+        frame()
+    assert stats["invalidated"] > before["invalidated"]
+    assert stats["cached"] - before["cached"] >= 7
+    view.close()
+
+
+def test_long_trails_are_drawn_within_a_vertex_budget(scene):
+    scene.set_surface(Rosenbrock(), resolution=64)
+    t = np.linspace(0.0, 1.0, 3001)[:, None]
+    path = np.array([-1.5, 2.5]) * (1 - t) + np.array([1.0, 1.0]) * t + 0.2 * np.sin(6 * t)
+    scene.set_trails([path], colors=[RED])
+    scene.set_cursor(2500.5)
+    scene.trails.max_segments = 10**9
+    scene.trails._rebuild()
+    full = scene.render_image()
+    scene.trails.max_segments = 200
+    scene.trails._rebuild()
+    assert scene.trails._seam(0, scene.trails.visible_points(0), 2500.5) is not None
+    budget = scene.render_image()
+    diff = np.abs(full.astype(int) - budget)[..., :3].sum(-1)
+    assert (diff > 60).mean() < 0.002
+    # A short prefix is drawn at full resolution: identical.
+    scene.set_cursor(150)
+    short = scene.render_image()
+    scene.trails.max_segments = 10**9
+    scene.trails._rebuild()
+    assert np.array_equal(short, scene.render_image())
