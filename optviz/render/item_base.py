@@ -57,8 +57,9 @@ class SceneItem(GLGraphicsItem):
             GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
             GL.glUseProgram(0)
 
-    def draw(self, viewport: tuple[float, float]) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def draw(self, viewport: tuple[float, float]) -> None:  # pragma: no cover - every item overrides it
+        """Issue the item's GL calls; `paint` has set up and will restore the GL state around this."""
+        raise TypeError(f"{type(self).__name__} must override draw()")
 
 
 def blend_over() -> None:
