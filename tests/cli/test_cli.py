@@ -132,3 +132,13 @@ def test_unwritable_output_fails_before_racing(tmp_path):
 def test_formula_surface(tmp_path):
     out = optviz("race", "--formula", "(x-1)^2 + 10*(y+0.5)^2", "--optimizer", "adam:lr=0.05", "--steps", "300")
     assert out.returncode == 0, out.stderr
+
+
+def test_no_display_is_one_line_naming_the_headless_commands():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    out = subprocess.run([sys.executable, "-m", "optviz"], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "no display" in line and "optviz race" in line and "Traceback" not in out.stderr
