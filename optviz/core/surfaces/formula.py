@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from optviz.core.errors import FormulaError, ValueOutOfRangeError
-from optviz.core.mathlib import NUMPY, SCALAR
+from optviz.core.mathlib import NUMPY, SCALAR, torch_math
 from optviz.core.params import Param, Schema, Value
 from optviz.core.surfaces.base import NOISE_PARAM, Domain, Point, Surface, SurfaceKind
 
@@ -345,8 +345,21 @@ def _np_full(x: Any, y: Any, c: float) -> np.ndarray:
     return np.full(np.broadcast_shapes(np.shape(x), np.shape(y)), c, dtype=np.float64)
 
 
-_SCALAR_OPS = SimpleNamespace(
-    name="scalar",
+def _ops(xp: SimpleNamespace, **overrides: Any) -> SimpleNamespace:
+    """The evaluator's table for a math namespace: its functions, plus what the evaluator adds
+    (operators as functions, `log_any`, `full`), with backend-specific replacements in `overrides`."""
+
+    def full(x: Any, y: Any, c: float) -> Any:
+        return x * 0.0 + y * 0.0 + c
+
+    return SimpleNamespace(
+        **{**vars(xp), "div": operator.truediv, "pow": operator.pow, "log_any": xp.log, "full": full, **overrides}
+    )
+
+
+# Python's math raises where numpy returns inf or NaN: the scalar table uses guarded versions.
+_SCALAR_OPS = _ops(
+    SCALAR,
     div=_s_div,
     pow=_s_pow,
     sin=_s_guard(math.sin),
@@ -356,36 +369,11 @@ _SCALAR_OPS = SimpleNamespace(
     log=_s_log,
     log_any=_s_log,
     sqrt=_s_sqrt,
-    abs=abs,
-    tanh=math.tanh,
-    sigmoid=SCALAR.sigmoid,
-    sign=SCALAR.sign,
     minimum=_s_min,
     maximum=_s_max,
-    where=SCALAR.where,
     full=_s_full,
 )
-
-_NUMPY_OPS = SimpleNamespace(
-    name="numpy",
-    div=operator.truediv,
-    pow=operator.pow,
-    sin=np.sin,
-    cos=np.cos,
-    tan=np.tan,
-    exp=np.exp,
-    log=np.log,
-    log_any=np.log,
-    sqrt=np.sqrt,
-    abs=np.abs,
-    tanh=np.tanh,
-    sigmoid=NUMPY.sigmoid,
-    sign=np.sign,
-    minimum=np.minimum,
-    maximum=np.maximum,
-    where=np.where,
-    full=_np_full,
-)
+_NUMPY_OPS = _ops(NUMPY, full=_np_full)
 
 _OPS_CACHE: dict[str, SimpleNamespace] = {"scalar": _SCALAR_OPS, "numpy": _NUMPY_OPS}
 
@@ -417,46 +405,13 @@ def _torch_ops() -> SimpleNamespace:
         shape = torch.broadcast_shapes(tuple(getattr(x, "shape", ())), tuple(getattr(y, "shape", ())))
         return torch.full(shape, float(c), dtype=like.dtype, device=like.device)
 
-    return SimpleNamespace(
-        name="torch",
-        div=operator.truediv,
-        pow=operator.pow,
-        sin=torch.sin,
-        cos=torch.cos,
-        tan=torch.tan,
-        exp=torch.exp,
-        log=torch.log,
-        log_any=log_any,
-        sqrt=torch.sqrt,
-        abs=torch.abs,
-        tanh=torch.tanh,
-        sigmoid=torch.sigmoid,
-        sign=torch.sign,
+    return _ops(
+        torch_math(),
         minimum=minimum,
         maximum=maximum,
-        where=torch.where,
+        log_any=log_any,
         full=full,
         tensor_type=torch.Tensor,
-    )
-
-
-def _generic_ops(xp: SimpleNamespace) -> SimpleNamespace:
-    """A table for a math namespace we do not know: its own functions and plain operators."""
-
-    def full(x: Any, y: Any, c: float) -> Any:
-        return x * 0.0 + y * 0.0 + c
-
-    return SimpleNamespace(
-        name=getattr(xp, "name", "generic"),
-        div=operator.truediv,
-        pow=operator.pow,
-        **{f: getattr(xp, f) for f in ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "sigmoid")},
-        log_any=xp.log,
-        sign=xp.sign,
-        minimum=xp.minimum,
-        maximum=xp.maximum,
-        where=xp.where,
-        full=full,
     )
 
 
@@ -468,7 +423,7 @@ def _ops_for(xp: SimpleNamespace) -> SimpleNamespace:
     name = getattr(xp, "name", "")
     ops = _OPS_CACHE.get(name)
     if ops is None:
-        ops = _torch_ops() if name == "torch" else _generic_ops(xp)
+        ops = _torch_ops() if name == "torch" else _ops(xp)
         _OPS_CACHE[name] = ops
     return ops
 
