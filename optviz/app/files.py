@@ -90,27 +90,25 @@ class FileActions(QtCore.QObject):
 
     def load(self, path: Path, remember: bool = True) -> bool:
         """Open a scene with no prompt (the command line's --scene, examples after the prompt)."""
-        try:
-            scene = load_scene(path)
-        except OptvizError as exc:
-            self._fail("Cannot open scene", str(exc))
+        if not self._replace_from(path, path, "Cannot open scene"):
             return False
-        self.model.replace_scene(scene, path)
         if remember:
             self._remember(path)
             self.settings.setValue("files/last_dir", str(Path(path).resolve().parent))
         return True
 
     def open_example(self, path: Path) -> bool:
-        if not self.maybe_save():
-            return False
+        # An example is a starting point: saving asks where, so the shipped file is never overwritten.
+        return self.maybe_save() and self._replace_from(path, None, "Cannot open example")
+
+    def _replace_from(self, path: Path, save_path: Path | None, failure: str) -> bool:
+        """Load `path` into the model (saving later goes to `save_path`); an unreadable file is an inline error."""
         try:
             scene = load_scene(path)
         except OptvizError as exc:
-            self._fail("Cannot open example", str(exc))
+            self._fail(failure, str(exc))
             return False
-        # An example is a starting point: saving asks where, so the shipped file is never overwritten.
-        self.model.replace_scene(scene, None)
+        self.model.replace_scene(scene, save_path)
         return True
 
     def save(self) -> bool:
