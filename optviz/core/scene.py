@@ -152,7 +152,7 @@ class Scene:
 
     def validate(self) -> Scene:
         """Check names and values against the registries (raises `OptvizError` naming the problem)."""
-        surface = self.build_surface()
+        self.build_surface()  # raises on an unknown surface or a bad parameter
         if not self.optimizers:
             raise SceneError("a scene needs at least one optimizer")
         for entry in self.optimizers:
@@ -170,7 +170,6 @@ class Scene:
             raise SceneError(f"colormap {self.view.colormap!r} is not one of {', '.join(COLORMAPS)}")
         if self.grid is not None and not all(1 <= n <= MAX_GRID for n in self.grid):
             raise SceneError(f"grid {self.grid} must have sides of 1 to {MAX_GRID}")
-        del surface
         return self
 
 
