@@ -50,3 +50,30 @@ def test_unknown_names_and_bad_pairs_are_one_clear_error():
         load_dataset("mnist")
     with pytest.raises(OptvizError, match=r"model 'cnn' does not fit data set 'moons'.*digits"):
         model_spec("cnn").build(load_dataset("moons"))
+
+
+def test_batch_order_is_seeded_and_covers_each_epoch():
+    from optviz.core.learn.stepping import batch_indices
+
+    a, b = batch_indices(10, 4, seed=2), batch_indices(10, 4, seed=2)
+    first = [next(a) for _ in range(4)]
+    assert all(torch.equal(p, next(b)) for p in first)
+    assert all(len(batch) == 4 for batch in first)
+    assert len(set(torch.cat(first[:2]).tolist())) == 8  # one epoch: no index twice
+    full = next(batch_indices(10, 99, seed=0))
+    assert sorted(full.tolist()) == list(range(10))
+
+
+def test_one_registry_step_lowers_the_loss():
+    from optviz.core.learn.stepping import evaluate, flat_parameters, make_closure
+    from optviz.core.optimizers import get_optimizer
+
+    d = load_dataset("moons")
+    model = model_spec("mlp").build(d)
+    spec = get_optimizer("adam")
+    opt = spec.build(list(model.parameters()), spec.resolve({"lr": 0.01}))
+    before, w0 = evaluate(model, d.x_train, d.y_train)[0], flat_parameters(model)
+    for _ in range(20):
+        spec.step(opt, make_closure(spec, model, d.x_train, d.y_train, opt))
+    assert evaluate(model, d.x_train, d.y_train)[0] < before
+    assert w0.dtype == torch.float64 and w0.shape == flat_parameters(model).shape
