@@ -1,12 +1,11 @@
-// Colour by height through a colormap texture, lighting from the vertex stage, antialiased contour lines
-// (fwidth-based: constant pixel width at any zoom, fading out where the lines would crowd).
-in vec3 v_pos;
-in vec3 v_normal;
+// Lit colormap colour (from the vertex stage on the surface, looked up here on the walls), antialiased
+// contour lines (fwidth-based: constant pixel width at any zoom, fading out where the lines would crowd).
 in float v_t;
 in float v_wall;
-in vec2 v_shade;
+in vec3 v_color;
 
 uniform sampler2D u_cmap;      // 256 x 1 RGBA8
+uniform float u_walls;         // 1 while drawing the side walls
 uniform float u_levels;        // contour bands over the height range; 0 disables
 uniform float u_major;         // every u_major-th contour is a major line
 uniform float u_contour;       // contour strength, 0..1
@@ -23,8 +22,10 @@ float level_lines(float f, float fw, float width) {
 
 void main() {
     float t = clamp(v_t, 0.0, 1.0);
-    vec3 base = texture(u_cmap, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
-    vec3 color = base * v_shade.x + vec3(v_shade.y);
+    vec3 color = v_color;
+    if (u_walls > 0.5) {
+        color = texture(u_cmap, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb * v_color.x;
+    }
 
     if (u_contour > 0.0) {
         float f = t * u_levels;

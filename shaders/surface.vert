@@ -12,12 +12,13 @@ uniform float u_z_top;
 uniform float u_base_z;      // height of the walls' bottom edge
 uniform vec3 u_eye;          // camera position, box coordinates
 uniform vec3 u_light;        // direction towards the key light, box coordinates
+uniform sampler2D u_cmap;    // 256 x 1 RGBA8 colormap
 
 out vec3 v_pos;
 out vec3 v_normal;
 out float v_t;
 out float v_wall;
-out vec2 v_shade;            // x: multiplies the colormap colour, y: added (specular and rim)
+out vec3 v_color;            // surface: lit colormap colour; walls: (shade factor, 0, 0), see below
 
 float height_at(ivec2 ij, ivec2 size) {
     return texelFetch(u_height, clamp(ij, ivec2(0), size - 1), 0).r;
@@ -53,15 +54,27 @@ void main() {
     if (dot(n, V) < 0.0) n = -n;  // seen from below
     vec3 L = normalize(u_light);
     float wrap = clamp(dot(n, L) * 0.6 + 0.4, 0.0, 1.0);  // wrapped diffuse: a soft terminator
+    vec2 shade;  // x: multiplies the colormap colour, y: added (specular and rim)
     if (a_wall.w > 0.5) {
         // Side walls: dimmed, darkening towards the base.
-        v_shade = vec2((0.22 + 0.38 * wrap) * mix(0.55, 1.0, clamp(v_t, 0.0, 1.0)), 0.0);
+        shade = vec2((0.22 + 0.38 * wrap) * mix(0.55, 1.0, clamp(v_t, 0.0, 1.0)), 0.0);
     } else {
         float hemi = 0.55 + 0.45 * n.z;                  // sky above, ground bounce below
         vec3 H = normalize(L + V);
         float spec = pow(max(dot(n, H), 0.0), 40.0) * 0.22;
         float rim = pow(1.0 - max(dot(n, V), 0.0), 4.0) * 0.10;
-        v_shade = vec2(0.30 * hemi + 0.80 * wrap * wrap, spec + rim);
+        shade = vec2(0.30 * hemi + 0.80 * wrap * wrap, spec + rim);
+    }
+    // On the surface the colour too is looked up per vertex and interpolated: a cell spans a small
+    // fraction of the colormap, where it is linear, so the fragment stage (the costly one on software
+    // rasterisers) keeps only the contour lines. A wall's triangle spans the whole colormap from the base
+    // to the edge: there the fragment stage looks the colour up, and gets only the shade factor.
+    if (a_wall.w > 0.5) {
+        v_color = vec3(shade.x, 0.0, 0.0);
+    } else {
+        float t = clamp(v_t, 0.0, 1.0);
+        vec3 base = textureLod(u_cmap, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5), 0.0).rgb;
+        v_color = base * shade.x + vec3(shade.y);
     }
     gl_Position = u_mvp * vec4(v_pos, 1.0);
 }

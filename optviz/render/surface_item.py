@@ -6,6 +6,12 @@ rebuilt only when the resolution changes), an R32F height texture (overwritten i
 log-scale change) and a 256x1 colormap texture. Normals, lighting, colours and contour lines are computed on
 the GPU; nothing per vertex happens in Python.
 
+Colour is looked up per vertex on the surface (a cell spans a sliver of the colormap, where it is linear) and
+per fragment on the walls (one wall triangle spans the whole colormap): the fragment stage, the costly one on
+software rasterisers, is left with the contour lines. While the view's camera moves (`lod_active`, see
+optviz.render.view) the surface and its walls are drawn from every other grid node, a quarter of the triangles,
+from their own small vertex buffers, and pushed back in depth so trails draped on the full mesh stay in front.
+
 Normals come from central differences of the height texture in the vertex shader rather than from
 dFdx/dFdy in the fragment shader: derivative normals are constant per triangle (faceted at coarse
 resolutions, speckled along triangle edges), these are smooth and still cost the CPU nothing.
@@ -23,6 +29,10 @@ from optviz.render.item_base import SceneItem, blend_over, camera_frame
 from optviz.render.shaders import get_program
 
 FLOOR_DROP = 0.04  # the floor sits this far below the lowest point of the surface (box units)
+FLOOR_REACH = 0.45  # the floor grid fades out this far beyond the surface's footprint (box units)
+#: glPolygonOffset (slope factor, units) of the coarse mesh drawn while the camera moves: its chords cut
+#: across valleys that the trails follow on the full mesh, most where the surface is steep.
+COARSE_DEPTH_OFFSET = (4.0, 64.0)
 
 
 class _SurfaceGPU:
@@ -34,6 +44,10 @@ class _SurfaceGPU:
         self.floor = Buffer()
         self.walls = Buffer()
         self.wall_indices = Buffer(GL.GL_ELEMENT_ARRAY_BUFFER)
+        self.coarse_vertices = Buffer()
+        self.coarse_indices = Buffer(GL.GL_ELEMENT_ARRAY_BUFFER)
+        self.coarse_walls = Buffer()
+        self.coarse_wall_indices = Buffer(GL.GL_ELEMENT_ARRAY_BUFFER)
         self.versions: dict[str, int] = {}
 
 
@@ -76,6 +90,10 @@ class SurfaceItem(SceneItem):
             self._vertices = grid_vertices(nx, ny)
             self._indices = grid_indices(nx, ny)
             self._walls, self._wall_indices = wall_geometry(nx, ny)
+            ci, cj = coarse_nodes(nx), coarse_nodes(ny)
+            self._coarse_vertices = coarse_grid_vertices(ci, cj)
+            self._coarse_indices = grid_indices(len(ci), len(cj))
+            self._coarse_walls, self._coarse_wall_indices = wall_geometry(nx, ny, ci, cj)
             self._versions["grid"] += 1
         self._versions["heights"] += 1
         self._versions["floor"] += 1
@@ -120,6 +138,10 @@ class SurfaceItem(SceneItem):
             gpu.indices.upload(self._indices, GL.GL_STATIC_DRAW)
             gpu.walls.upload(self._walls, GL.GL_STATIC_DRAW)
             gpu.wall_indices.upload(self._wall_indices, GL.GL_STATIC_DRAW)
+            gpu.coarse_vertices.upload(self._coarse_vertices, GL.GL_STATIC_DRAW)
+            gpu.coarse_indices.upload(self._coarse_indices, GL.GL_STATIC_DRAW)
+            gpu.coarse_walls.upload(self._coarse_walls, GL.GL_STATIC_DRAW)
+            gpu.coarse_wall_indices.upload(self._coarse_wall_indices, GL.GL_STATIC_DRAW)
             gpu.versions["grid"] = v["grid"]
         if gpu.versions.get("heights") != v["heights"]:
             gpu.heights.upload_r32f(self.field.heights)
@@ -129,7 +151,7 @@ class SurfaceItem(SceneItem):
             gpu.versions["cmap"] = v["cmap"]
         if gpu.versions.get("floor") != v["floor"]:
             ex, ey = self.field.extent
-            r = 0.6
+            r = FLOOR_REACH + 0.01  # the grid has faded out completely there: no transparent fragments beyond
             quad = np.array(
                 [[-ex - r, -ey - r], [ex + r, -ey - r], [-ex - r, ey + r], [ex + r, ey + r]], dtype=np.float32
             )
@@ -148,6 +170,15 @@ class SurfaceItem(SceneItem):
         light = light / np.linalg.norm(light) + np.array([0.0, 0.0, 0.6])
         ex, ey = self.field.extent
         attribs = AttribState()
+        # While the camera moves, the view may ask for its interactive level of detail: every other grid
+        # node (a quarter of the triangles), pushed back in depth so trails draped on the full mesh stay
+        # in front of its chords. The full mesh is drawn again as soon as the camera stops.
+        view = self.view()
+        coarse = bool(getattr(view, "lod_active", False))
+        vertices, indices = (gpu.coarse_vertices, gpu.coarse_indices) if coarse else (gpu.vertices, gpu.indices)
+        count = (self._coarse_indices if coarse else self._indices).size
+        walls, wall_indices = (gpu.coarse_walls, gpu.coarse_wall_indices) if coarse else (gpu.walls, gpu.wall_indices)
+        wall_count = (self._coarse_wall_indices if coarse else self._wall_indices).size
 
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glDepthMask(GL.GL_TRUE)
@@ -169,8 +200,9 @@ class SurfaceItem(SceneItem):
             prog.set_int("u_height", 0)
             gpu.cmap.bind(1)
             prog.set_int("u_cmap", 1)
-            gpu.vertices.bind()
+            vertices.bind()
             attribs.pointer(0, 2, 8, 0)
+            prog.set("u_walls", 0.0)
             GL.glVertexAttrib4f(1, 0.0, 0.0, 0.0, 0.0)  # not a wall
             # With the walls closing the block and the eye above its base, every back-facing triangle of the
             # top is hidden behind a front-facing one or a wall: culling them saves raster work.
@@ -179,17 +211,22 @@ class SurfaceItem(SceneItem):
                 GL.glEnable(GL.GL_CULL_FACE)
                 GL.glCullFace(GL.GL_BACK)
                 GL.glFrontFace(GL.GL_CCW)
-            gpu.indices.bind()
-            GL.glDrawElements(GL.GL_TRIANGLE_STRIP, self._indices.size, GL.GL_UNSIGNED_INT, None)
+            if coarse:
+                GL.glEnable(GL.GL_POLYGON_OFFSET_FILL)
+                GL.glPolygonOffset(*COARSE_DEPTH_OFFSET)
+            indices.bind()
+            GL.glDrawElements(GL.GL_TRIANGLE_STRIP, count, GL.GL_UNSIGNED_INT, None)
             GL.glDisable(GL.GL_CULL_FACE)
             attribs.release()
             if self.show_walls:
-                gpu.walls.bind()
+                prog.set("u_walls", 1.0)
+                walls.bind()
                 attribs.pointer(0, 2, 24, 0)
                 attribs.pointer(1, 4, 24, 8)
-                gpu.wall_indices.bind()
-                GL.glDrawElements(GL.GL_TRIANGLES, self._wall_indices.size, GL.GL_UNSIGNED_INT, None)
+                wall_indices.bind()
+                GL.glDrawElements(GL.GL_TRIANGLES, wall_count, GL.GL_UNSIGNED_INT, None)
                 attribs.release()
+            GL.glDisable(GL.GL_POLYGON_OFFSET_FILL)
         # The floor goes last: the depth test then skips the pixels the block already covers.
         if self.show_floor:
             self._draw_floor(gpu, mvp, attribs)
@@ -209,7 +246,7 @@ class SurfaceItem(SceneItem):
             prog.set("u_extent", (ex, ey))
             prog.set("u_spacing", self.floor_spacing)
             prog.set("u_origin", self.floor_origin)
-            prog.set("u_reach", 0.45)
+            prog.set("u_reach", FLOOR_REACH)
             prog.set("u_line_color", (0.42, 0.46, 0.55, 0.55))
             prog.set("u_fill_color", (0.0, 0.0, 0.0, 0.22))
             gpu.floor.bind()
@@ -220,13 +257,34 @@ class SurfaceItem(SceneItem):
         GL.glDisable(GL.GL_BLEND)
 
 
-def wall_geometry(nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices (n, 6: i, j, normal x, normal y, on-base flag, 1) and triangle indices of the four walls."""
+def coarse_nodes(n: int) -> np.ndarray:
+    """Every other grid node along one axis, always including the last (the interactive level of detail)."""
+    nodes = np.arange(0, n, 2)
+    if nodes[-1] != n - 1:
+        nodes = np.append(nodes, n - 1)
+    return nodes
+
+
+def coarse_grid_vertices(ci: np.ndarray, cj: np.ndarray) -> np.ndarray:
+    """(len(ci) * len(cj), 2) float32 full-grid indices (i, j) of the sub-grid ci x cj, laid out like
+    `grid_vertices`, so `grid_indices(len(ci), len(cj))` strips it with the same diagonals. Its own compact
+    buffer rather than indices into the full one: llvmpipe shades the whole index range of a draw."""
+    jj, ii = np.meshgrid(cj.astype(np.float32), ci.astype(np.float32), indexing="ij")
+    return np.ascontiguousarray(np.stack([ii.ravel(), jj.ravel()], axis=1))
+
+
+def wall_geometry(
+    nx: int, ny: int, ci: np.ndarray | None = None, cj: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (n, 6: i, j, normal x, normal y, on-base flag, 1) and triangle indices of the four walls;
+    `ci` / `cj` restrict the edges to those grid nodes (the coarse mesh's walls)."""
+    ci = np.arange(nx) if ci is None else np.asarray(ci)
+    cj = np.arange(ny) if cj is None else np.asarray(cj)
     sides = [
-        (np.arange(nx), np.zeros(nx), (0.0, -1.0)),
-        (np.arange(nx), np.full(nx, ny - 1), (0.0, 1.0)),
-        (np.zeros(ny), np.arange(ny), (-1.0, 0.0)),
-        (np.full(ny, nx - 1), np.arange(ny), (1.0, 0.0)),
+        (ci, np.zeros(len(ci)), (0.0, -1.0)),
+        (ci, np.full(len(ci), ny - 1), (0.0, 1.0)),
+        (np.zeros(len(cj)), cj, (-1.0, 0.0)),
+        (np.full(len(cj), nx - 1), cj, (1.0, 0.0)),
     ]
     verts, tris, base = [], [], 0
     for i, j, (nxv, nyv) in sides:

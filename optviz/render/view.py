@@ -11,11 +11,20 @@ render in either. Changes from pyqtgraph's defaults:
   a colour + depth texture pair, which later frames lay down with one full-screen pass before drawing the
   dynamic items (trails, heads). Playing a race with a still camera then costs the trails, not the 130k
   surface triangles. The cache is used only when nothing static changed since the previous frame, so an
-  orbiting camera renders directly with no overhead.
+  orbiting camera renders directly with no overhead;
+- an interactive level of detail while the camera moves (`motion_lod`): a frame whose camera differs from
+  the previous frame's, drawn less than `motion_window_s` after it, is a frame of continuous motion (a mouse
+  orbit, pan or zoom) and sets `lod_active`, which the surface reads to draw every other grid node (a quarter
+  of the triangles: on software GL the surface's triangle count is most of an orbit frame). The first
+  frame with a still camera is full quality again, exactly the frame it would have been without the motion;
+  the widget schedules that frame itself (`settle_ms` after the last moving one). On by default for the
+  widget; frames read back (`grabFramebuffer`, `render_view` of a widget) are always full quality, and an
+  offscreen view (exports) uses it only when asked.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from math import radians, tan
 
@@ -158,13 +167,34 @@ class _LayeredPaint:
     """The static-layer cache (see the module doc), shared by both views."""
 
     layer_cache_enabled = True
+    #: Draw a cheaper frame while the camera is moving (see the module doc).
+    motion_lod = False
+    #: A camera change this soon after the previous frame counts as continuous motion.
+    motion_window_s = 0.25
+    #: Set while painting a reduced-detail frame; items read it.
+    lod_active = False
 
     def _layer_init(self) -> None:
         self._static_generation = 0
         self._previous_key = None
         self._gl_objects: dict[int, dict] = {}
         self._painting_static = False
-        self.layer_stats = {"direct": 0, "cached": 0, "rebuilt": 0, "invalidated": 0}
+        self._previous_camera = None
+        self._previous_frame_t = -1e9
+        self._force_full = 0
+        self.layer_stats = {"direct": 0, "cached": 0, "rebuilt": 0, "invalidated": 0, "lod": 0}
+
+    def _in_motion(self, camera: tuple, frame: tuple) -> bool:
+        """Whether this frame continues a camera motion (and may be drawn at reduced detail)."""
+        now = time.perf_counter()
+        previous, self._previous_camera = self._previous_camera, (camera, frame)
+        recent, self._previous_frame_t = now - self._previous_frame_t < self.motion_window_s, now
+        if not self.motion_lod or self._force_full or previous is None:
+            return False
+        return recent and previous[1] == frame and previous[0] != camera
+
+    def _lod_frame_drawn(self) -> None:
+        """Hook: a reduced-detail frame was drawn (the widget schedules its full-quality frame)."""
 
     def invalidate_static(self) -> None:
         """Something drawn in the static layer changed (items call this from update()).
@@ -235,8 +265,10 @@ class _LayeredPaint:
         static = [i for i in items if getattr(i, "static_layer", False)]
         dynamic = [i for i in items if not getattr(i, "static_layer", False)]
         vp = tuple(int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT))
+        camera = self._camera_key()
+        moving = not useItemNames and self._in_motion(camera, (tuple(region), tuple(viewport), vp))
         key = (
-            self._camera_key(),
+            camera,
             tuple(region),
             tuple(viewport),
             vp,
@@ -247,6 +279,11 @@ class _LayeredPaint:
         stable = key == self._previous_key
         self._previous_key = key
         bg = self.opts["bgcolor"]
+        if moving:
+            self.layer_stats["lod"] += 1
+            self._paint_motion_frame(static + dynamic, vp, bg)
+            self._lod_frame_drawn()
+            return
         if useItemNames or not static or not self.layer_cache_enabled or not stable:
             self.layer_stats["direct"] += 1
             GL.glClearColor(*bg)
@@ -272,6 +309,18 @@ class _LayeredPaint:
             self.layer_stats["cached"] += 1
         self._composite(layer, vp)
         self._draw_subset(dynamic)
+
+    def _paint_motion_frame(self, items, vp: tuple, bg) -> None:
+        """A frame of continuous camera motion: nothing can be cached; draw everything at the interactive
+        detail (items read `lod_active`)."""
+        self.lod_active = True
+        try:
+            GL.glClearColor(*bg)
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+            self._draw_static([i for i in items if getattr(i, "static_layer", False)])
+            self._draw_subset([i for i in items if not getattr(i, "static_layer", False)])
+        finally:
+            self.lod_active = False
 
     def _composite(self, layer: _StaticLayer, vp: tuple) -> None:
         from optviz.render.shaders import get_program
@@ -306,6 +355,28 @@ class _LayeredPaint:
 
 class SceneGLWidget(_SceneCamera, _LayeredPaint, GLViewWidget):
     """The on-screen view: pyqtgraph's GLViewWidget (mouse orbit / pan / zoom) with the scene camera."""
+
+    motion_lod = True
+    #: After a reduced-detail frame, the full-quality frame follows this long after the camera stops.
+    settle_ms = 120
+
+    def _lod_frame_drawn(self) -> None:
+        timer = getattr(self, "_settle_timer", None)
+        if timer is None:
+            timer = self._settle_timer = QtCore.QTimer(self)
+            timer.setSingleShot(True)
+            timer.timeout.connect(self.update)
+        timer.start(self.settle_ms)
+
+    def grabFramebuffer(self) -> QtGui.QImage:
+        """The current frame, always at full quality (never the interactive level of detail)."""
+        if not hasattr(self, "_gl_objects"):
+            self._layer_init()
+        self._force_full += 1
+        try:
+            return super().grabFramebuffer()
+        finally:
+            self._force_full -= 1
 
 
 #: Offscreen views not yet closed (see OffscreenGLView.close).
@@ -409,6 +480,12 @@ def render_view(view, width: int, height: int, supersample: int = 1) -> np.ndarr
     W, H = int(width) * ss, int(height) * ss
     if not view.isValid():
         raise RuntimeError("the view has no GL context yet: show the widget first, or use an offscreen view")
+    # Read-backs of a widget (screenshots) are always full quality; an offscreen view follows its motion_lod.
+    full = int(isinstance(view, _LayeredPaint) and not isinstance(view, OffscreenGLView))
+    if full:
+        if not hasattr(view, "_gl_objects"):
+            view._layer_init()
+        view._force_full += 1
     view.makeCurrent()
     try:
         target = view.render_target()
@@ -428,6 +505,8 @@ def render_view(view, width: int, height: int, supersample: int = 1) -> np.ndarr
         image = np.frombuffer(raw, dtype=np.uint8).reshape(H, W, 4)[::-1]
     finally:
         view.doneCurrent()
+        if full:
+            view._force_full -= 1
     if ss > 1:
         image = np.round(image.reshape(int(height), ss, int(width), ss, 4).astype(np.float32).mean(axis=(1, 3)))
         return image.astype(np.uint8)
