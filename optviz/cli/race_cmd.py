@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import sys
@@ -17,9 +15,7 @@ from optviz.core.errors import OptvizError
 from optviz.core.race.result import RaceResult, RunStatus
 from optviz.core.race.starts import parse_grid, parse_point
 from optviz.core.scene import OptimizerEntry, Scene, atomic_write_text, default_scene, load_scene
-
-FORMAT = "optviz-race"
-VERSION = 1
+from optviz.export.trajectories import race_csv, race_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -106,46 +102,6 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         atomic_write_text(Path(args.csv), race_csv(result))
     return 0
-
-
-def race_json(scene: Scene, result: RaceResult) -> dict:
-    k_count, m_count, _ = result.shape
-    surface = scene.build_surface()
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "surface": {"name": surface.name, "params": dict(surface.params)},
-        "steps": result.steps,
-        "seed": result.seed,
-        "tolerance": result.tolerance,
-        "runs": [result.run_record(k, m) for k in range(k_count) for m in range(m_count)],
-    }
-
-
-def race_csv(result: RaceResult) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["optimizer", "label", "start", "step", "x", "y", "loss", "grad_norm", "status"])
-    k_count, m_count, _ = result.shape
-    for k in range(k_count):
-        config = result.configs[k]
-        for m in range(m_count):
-            for t in range(result.valid_length(k, m)):
-                x, y = result.positions[k, m, t]
-                writer.writerow(
-                    [
-                        config.optimizer,
-                        config.display_name,
-                        m,
-                        t,
-                        repr(float(x)),
-                        repr(float(y)),
-                        repr(float(result.losses[k, m, t])),
-                        repr(float(result.grad_norms[k, m, t])),
-                        result.status[k, m],
-                    ]
-                )
-    return buf.getvalue()
 
 
 def final_losses(result: RaceResult) -> np.ndarray:

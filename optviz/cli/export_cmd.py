@@ -1,0 +1,135 @@
+"""`optviz export`: render a race to MP4, WebM, GIF or a folder of PNG frames, with no display needed.
+
+Options are checked (and the output path tested) before the race runs, so a typo costs nothing. With no
+display the frames come from Qt's eglfs platform on surfaceless EGL, or from an Xvfb started for the
+purpose (`optviz.export.headless`). Also `export_default_race`: what `optviz` does with no display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from dataclasses import replace
+from pathlib import Path
+
+from optviz.cli.progress import ProgressBar
+from optviz.cli.race_cmd import add_race_arguments, scene_from_args
+from optviz.core.scene import Scene
+from optviz.export.settings import (
+    CAMERA_KINDS,
+    OVERLAYS,
+    QUALITIES,
+    ExportSettings,
+    default_fps,
+    default_size,
+    format_for,
+    parse_camera,
+    parse_overlays,
+    parse_size,
+)
+from optviz.export.target import check_target
+
+DEFAULT_NAME = "optviz-race"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="render a race to a video, a GIF or PNG frames (no display needed)",
+        description="Render a race offscreen to MP4 (H.264), WebM (VP9), GIF, or a folder of PNG frames. "
+        "Race flags override the scene (the default scene without --scene). "
+        "Example: optviz export --optimizer adam --optimizer lion --out race.mp4 --camera orbit:90",
+    )
+    add_race_arguments(p)
+    p.add_argument("--out", required=True, metavar="FILE.mp4|FILE.webm|FILE.gif|DIR", help="output file or folder")
+    p.add_argument("--size", metavar="WxH", help="frame size (default 1280x720; 640x360 for GIF)")
+    p.add_argument("--fps", type=int, metavar="N", help="frames per second (default 30; 25 for GIF)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--seconds", type=float, metavar="S", help="length of the video (default 10)")
+    length.add_argument(
+        "--steps-per-frame", type=float, metavar="N", help="race steps per frame instead (the length follows)"
+    )
+    p.add_argument(
+        "--camera",
+        default="static",
+        metavar="|".join(k if k != "orbit" else "orbit:DEG" for k in CAMERA_KINDS),
+        help="the scene's camera held still, turned DEG degrees over the video, or a slow fly-in",
+    )
+    p.add_argument(
+        "--overlay",
+        default="legend,steps,loss,title",
+        metavar="LIST",
+        help=f"comma-separated, from {','.join(OVERLAYS)}; or none (default legend,steps,loss,title)",
+    )
+    p.add_argument("--title", metavar="TEXT", help="title overlay text (default: the scene's title)")
+    p.add_argument("--quality", default="standard", choices=QUALITIES, help="encoder effort and sharpness")
+    p.add_argument("--force", action="store_true", help="replace the output if it exists")
+    p.set_defaults(run=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> ExportSettings:
+    out = Path(args.out)
+    fmt = format_for(out)
+    return ExportSettings(
+        out=out,
+        size=parse_size(args.size) if args.size else default_size(fmt),
+        fps=args.fps if args.fps is not None else default_fps(fmt),
+        seconds=None if args.steps_per_frame is not None else (args.seconds if args.seconds is not None else 10.0),
+        steps_per_frame=args.steps_per_frame,
+        camera=parse_camera(args.camera),
+        overlays=parse_overlays(args.overlay),
+        title=args.title,
+        quality=args.quality,
+        force=args.force,
+    ).validate()
+
+
+def export(scene: Scene, settings: ExportSettings, label: str = "exporting") -> int:
+    """Run an export with a progress bar; returns the number of frames written."""
+    from optviz.export.headless import ensure_gui_application
+
+    app = ensure_gui_application()  # noqa: F841 (kept alive while rendering)
+    from optviz.export.pipeline import ExportJob
+
+    job = ExportJob(scene, settings)
+    bar = ProgressBar(label=label)
+    last = None
+    try:
+        with contextlib.closing(job.run()) as progress:
+            for last in progress:
+                bar.update(last.frames_done, last.frames_total, last.eta_s, last.phase)
+    finally:
+        bar.close()
+    return last.frames_done if last is not None else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    check_target(settings.out, settings.format == "png", settings.force)
+    scene = scene_from_args(args)
+    if settings.title is None and (args.optimizer or args.surface or args.formula):
+        # The scene's title described its own race; flags changed the race, so name the surface instead.
+        surface = scene.build_surface()
+        settings = replace(settings, title=surface.title or surface.name)
+    frames = export(scene, settings)
+    w, h = settings.size
+    print(f"optviz: wrote {settings.out} ({frames} frames, {w}x{h}, {settings.fps} frames/s)")
+    return 0
+
+
+def free_name(folder: Path, stem: str = DEFAULT_NAME, suffix: str = ".mp4") -> Path:
+    """`stem.mp4`, or `stem-2.mp4`, `stem-3.mp4`, ... : the first that does not exist (never overwrite)."""
+    candidate = folder / f"{stem}{suffix}"
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    return candidate
+
+
+def export_default_race(scene: Scene, size: tuple[int, int] | None = None) -> Path:
+    """What `optviz` does with no display: the race as an MP4 in the current folder, under a free name."""
+    out = free_name(Path.cwd())
+    settings = ExportSettings(out=out, size=size or default_size("mp4")).validate()
+    export(scene, settings, label="rendering the race")
+    return out.resolve()

@@ -1,0 +1,99 @@
+"""Where an export is written: a hidden temporary file (or folder) beside the target, renamed over it only
+when complete. A cancel, a crash or a full disk therefore leaves no half-written video behind, and an
+existing file is replaced only when asked (`force`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from optviz.core.errors import OptvizError
+
+# mkstemp / mkdtemp make private (0600 / 0700) temporaries; the finished file gets the usual permissions.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def describe_os_error(path: Path | str, exc: BaseException) -> OptvizError:
+    """One line for a failed write: the path and the system's reason (a full disk says so plainly)."""
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC:
+        reason = "no space left on the disk"
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason = "permission denied"
+    else:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return OptvizError(f"cannot write {path}: {reason}")
+
+
+def check_target(out: Path, is_folder: bool, force: bool) -> None:
+    """Fail early (before any race or frame) when the target cannot or may not be written."""
+    out = Path(out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OptvizError(f"cannot write {out}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OptvizError(f"cannot write {out}: folder {folder} is not writable")
+    if out.exists() or out.is_symlink():
+        if is_folder and out.is_dir() and not any(out.iterdir()):
+            return  # an empty folder holds nothing to lose
+        if is_folder != out.is_dir():
+            kind = "a folder" if out.is_dir() else "a file"
+            raise OptvizError(f"cannot write {out}: it is {kind}")
+        if not force:
+            raise OptvizError(f"{out} already exists (use --force to replace it)")
+
+
+class OutputTarget:
+    """A temporary file or folder beside `out`; `commit()` renames it into place, `discard()` removes it."""
+
+    def __init__(self, out: Path, is_folder: bool, force: bool) -> None:
+        self.out = Path(out)
+        self.is_folder = is_folder
+        self.force = force
+        check_target(self.out, is_folder, force)
+        folder = self.out.parent if str(self.out.parent) else Path(".")
+        prefix = f".{self.out.name}."
+        try:
+            if is_folder:
+                self.temp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".part", dir=folder))
+            else:
+                fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
+                os.close(fd)
+                self.temp = Path(name)
+        except OSError as exc:
+            raise describe_os_error(self.out, exc) from None
+        self._done = False
+
+    def commit(self) -> None:
+        """Move the finished temporary into place (replacing `out` only with `force`, or an empty folder)."""
+        try:
+            check_target(self.out, self.is_folder, self.force)  # something may have appeared meanwhile
+            os.chmod(self.temp, (0o777 if self.is_folder else 0o666) & ~_UMASK)
+            if self.is_folder and self.out.is_dir():
+                aside = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".old", dir=self.out.parent))
+                os.replace(self.out, aside / "old")
+                os.replace(self.temp, self.out)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                os.replace(self.temp, self.out)
+        except OSError as exc:
+            self.discard()
+            raise describe_os_error(self.out, exc) from None
+        except BaseException:
+            self.discard()
+            raise
+        self._done = True
+
+    def discard(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        if self.is_folder:
+            shutil.rmtree(self.temp, ignore_errors=True)
+        else:
+            self.temp.unlink(missing_ok=True)

@@ -1,0 +1,67 @@
+"""Configure a `SceneView` from a core `Scene`: the one scene builder of the on-screen view and the exporter.
+
+The app's view panel calls the pieces as the model changes (surface, view options, camera, race); the
+exporter calls `apply_scene` once on an offscreen view. Both therefore draw the same surface resolution,
+colormap, log scale, camera and trail colours for the same scene.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from optviz.core.race.result import RaceResult
+from optviz.core.scene import Camera, Scene
+from optviz.core.surfaces.base import Surface
+from optviz.render.scene_view import SceneView
+
+SURFACE_RESOLUTION = 256
+
+
+def apply_surface(view: SceneView, scene: Scene, surface: Surface, resolution: int = SURFACE_RESOLUTION) -> None:
+    """The surface mesh with the scene's log scale and colormap (re-drapes trails already set)."""
+    view.set_surface(surface, resolution=resolution, log_scale=scene.log_scale(surface), colormap=scene.view.colormap)
+
+
+def apply_view_options(view: SceneView, scene: Scene, surface: Surface) -> None:
+    """Log scale, colormap and the 2-D top-down mode, on a surface already shown."""
+    view.set_log_scale(scene.log_scale(surface))
+    view.set_colormap(scene.view.colormap)
+    view.set_top_down(scene.view.top_down)
+
+
+def apply_camera(view: SceneView, scene: Scene) -> None:
+    """The scene's saved camera, then its top-down flag.
+
+    The default `Camera()` means "let the view frame the surface": the view's own fit (which depends on the
+    output's aspect ratio) is kept then, so a scene without a camera looks right at any export size.
+    """
+    camera = scene.view.camera
+    if vars(camera) != vars(Camera()):
+        view.set_camera_state({"distance": camera.distance, "elevation": camera.elevation, "azimuth": camera.azimuth})
+    view.set_top_down(scene.view.top_down)
+
+
+def apply_race(view: SceneView, result: RaceResult | None, colors: Sequence[str]) -> None:
+    """Trails of every run of `result` (k-major), one colour per optimizer; None clears them."""
+    if result is None:
+        view.set_trails([])
+        return
+    view.set_race(result, list(colors))
+
+
+def apply_scene(
+    view: SceneView,
+    scene: Scene,
+    surface: Surface,
+    result: RaceResult | None = None,
+    colors: Sequence[str] | None = None,
+    resolution: int = SURFACE_RESOLUTION,
+) -> None:
+    """Everything at once (the exporter): surface, camera, view options and the race's trails.
+
+    `colors` defaults to the scene's colours of its enabled optimizers, matching `scene.run()`'s result.
+    """
+    apply_surface(view, scene, surface, resolution)
+    view.reset_camera()
+    apply_camera(view, scene)
+    apply_race(view, result, scene.colors() if colors is None else colors)
