@@ -45,6 +45,12 @@ class SceneModel(QtCore.QObject):
     pathChanged = QtCore.Signal(object)  # Path | None
     busyChanged = QtCore.Signal(bool)
     errorRaised = QtCore.Signal(str)  # one line for the status bar
+    # Learned surfaces (see `learned_jobs`): the job's progress, the surface of a new plane, and the panel's
+    # Cancel and Refit buttons (the scheduler listens).
+    learnedProgress = QtCore.Signal(str, int, int)
+    learnedSurfaceChanged = QtCore.Signal()
+    learnedCancelRequested = QtCore.Signal()
+    learnedRefitRequested = QtCore.Signal()
 
     def __init__(self, scene: Scene | None = None, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,7 +72,18 @@ class SceneModel(QtCore.QObject):
 
     @property
     def surface(self) -> Surface:
-        """The surface built from the scene (cached until the surface changes)."""
+        """The surface built from the scene (cached until the surface changes).
+
+        A learned surface comes with its race result (it is computed by the same job); until the first one
+        lands, a flat placeholder stands in for it.
+        """
+        if self._scene.is_learned:
+            learned = getattr(self.result, "surface", None)
+            if learned is not None:
+                return learned
+            from optviz.app.learned_placeholder import pending_surface
+
+            return pending_surface()
         if self._surface is None:
             self._surface = self._scene.build_surface()
         return self._surface
@@ -164,6 +181,26 @@ class SceneModel(QtCore.QObject):
         params[name] = value
         return self._try_surface(self._scene.surface, params, reset_starts=name in ("xmin", "xmax", "ymin", "ymax"))
 
+    def set_learned(self, recipe) -> bool:
+        """Make the surface a learned one (an `optviz.core.learn.recipe.LearnedRecipe`), or change its recipe."""
+        from optviz.core.scene import LEARNED
+
+        try:
+            recipe.validate()
+        except OptvizError as exc:
+            self.errorRaised.emit(str(exc))
+            return False
+        if recipe == self._scene.learned:
+            return True
+        self._scene.learned = recipe
+        self._scene.surface, self._scene.surface_params = LEARNED, {}
+        self._scene.starts, self._scene.grid = [], None
+        self._surface = None
+        self._changed()
+        self.surfaceChanged.emit()
+        self.viewOptionsChanged.emit()
+        return True
+
     def _try_surface(self, kind: str, params: dict[str, Value], reset_starts: bool) -> bool:
         try:
             schema = get_kind(kind).schema
@@ -174,6 +211,7 @@ class SceneModel(QtCore.QObject):
             return False
         # Drop values equal to the default, so a scene file records only what the user changed.
         defaults = schema.defaults()
+        self._scene.learned = None  # an analytic surface replaces a learned one
         self._scene.surface = kind
         self._scene.surface_params = {k: v for k, v in clean.items() if v != defaults.get(k)}
         self._surface = surface
@@ -307,7 +345,7 @@ class SceneModel(QtCore.QObject):
         for i, entry in enumerate(self._scene.optimizers):
             entry.color = self.color(i) if not entry.color else entry.color
         del self._scene.optimizers[k]
-        if self.result is not None:
+        if self.result is not None and not self._scene.is_learned:  # a learned result waits for its re-race
             self.result = _drop_run(self.result, k)
         self._structure_changed(min(self._selected, len(self._scene.optimizers) - 1))
 
@@ -325,7 +363,11 @@ class SceneModel(QtCore.QObject):
     # ---- results and time ---------------------------------------------------------------------------------
     def set_result(self, result: RaceResult, changed: frozenset[int] | None) -> None:
         """Called by the scheduler with a result that describes the current scene."""
+        old_surface = getattr(self.result, "surface", None)
         self.result = result
+        new_surface = getattr(result, "surface", None)
+        if new_surface is not None and new_surface is not old_surface:
+            self.learnedSurfaceChanged.emit()  # a new plane: the view redraws the mesh before the trails
         self.resultChanged.emit(changed)
 
     def set_cursor(self, step: float) -> None:

@@ -12,10 +12,20 @@
   arrived a moment later would need a second one. Longer jobs (library optimizers) finish in the background.
   Because a result may land inside the model's signal, make the scheduler after every other listener of
   the model (Qt calls slots in connection order): they have seen the change before its result arrives.
+- **Learned surfaces** (`scene.learned`) run `LearnedSession.compute` instead (see `learned_jobs`): real
+  training per optimizer, one shared plane kept between jobs, a grid with progress (`model.learnedProgress`).
+  Such a job is never cancelled by a newer request (its work is cached and reused by the next job); only
+  the user's Cancel (`model.learnedCancelRequested`) stops it, and then nothing restarts until the scene
+  changes or the user asks to refit (`model.learnedRefitRequested`).
 - **Only what changed is simulated.** Raw trajectories are cached per (surface, starts, steps, seed,
   optimizer, hyperparameters), so dragging one optimizer's slider runs that optimizer alone; the others come
   from the cache bit for bit, and the result says which optimizer indices changed so the view re-uploads
   only those trails.
+- **Only what changed is scored.** Scoring (losses, norms, status along every path) is elementwise per
+  optimizer, so each optimizer's scored arrays are cached under the same key plus the tolerance and the race
+  is assembled from them: a slider drag scores one optimizer instead of all of them (it was most of the
+  job's time on the fast path, which the UI thread waits for in the rendezvous). The assembled result is
+  identical to scoring the whole race at once.
 """
 
 from __future__ import annotations
@@ -41,21 +51,22 @@ RENDEZVOUS_S = 0.008  # longest the UI thread waits for a job it just started (s
 
 
 class RunCache:
-    """A small thread-safe LRU of raw trajectories: key -> (positions (M, N+1, 2), errors, engine)."""
+    """A small thread-safe LRU: raw trajectories, key -> (positions (M, N+1, 2), errors, engine), or scored
+    ones, (key, tolerance) -> a one-optimizer RaceResult."""
 
     def __init__(self, limit: int = CACHE_RUNS) -> None:
-        self._items: OrderedDict[Any, tuple[np.ndarray, list[str], str]] = OrderedDict()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> tuple[np.ndarray, list[str], str] | None:
+    def get(self, key: Any) -> Any:
         with self._lock:
             item = self._items.get(key)
             if item is not None:
                 self._items.move_to_end(key)
             return item
 
-    def put(self, key: Any, item: tuple[np.ndarray, list[str], str]) -> None:
+    def put(self, key: Any, item: Any) -> None:
         with self._lock:
             self._items[key] = item
             self._items.move_to_end(key)
@@ -81,11 +92,14 @@ def _freeze(values: dict[str, Any]) -> tuple:
     return tuple(sorted(values.items()))
 
 
-def compute_race(scene: Scene, cache: RunCache, cancelled=lambda: False) -> Outcome | None:
+def compute_race(
+    scene: Scene, cache: RunCache, cancelled=lambda: False, scores: RunCache | None = None
+) -> Outcome | None:
     """The race of every optimizer of `scene` (enabled or not, so indices match the scene's list).
 
     Returns None when cancelled. An optimizer whose settings the library rejects becomes a run that
     diverged at step 1 with the library's message as the reason: one bad setting never stops the race.
+    `scores` caches each optimizer's scored arrays (see the module doc); None scores everything afresh.
     """
     t0 = time.perf_counter()
     outcome = Outcome(revision=-1)
@@ -129,12 +143,43 @@ def compute_race(scene: Scene, cache: RunCache, cancelled=lambda: False) -> Outc
         raw.append(hit[0])
         errors.append(hit[1])
         engines.append(hit[2])
-    positions = np.stack(raw) if raw else np.zeros((0, len(starts), steps + 1, 2))
-    outcome.result = score(surface, configs, starts, positions, errors, steps, seed, scene.tolerance, engines)
+    if not raw:
+        positions = np.zeros((0, len(starts), steps + 1, 2))
+        outcome.result = score(surface, configs, starts, positions, errors, steps, seed, scene.tolerance, engines)
+    else:
+        parts = []
+        for k, key in enumerate(keys):
+            score_key = None if key is None or scores is None else (key, scene.tolerance)
+            part = scores.get(score_key) if score_key is not None else None
+            if part is None:
+                part = score(
+                    surface, [configs[k]], starts, raw[k][None], [errors[k]], steps, seed, scene.tolerance, [engines[k]]
+                )
+                if score_key is not None:
+                    scores.put(score_key, part)
+            parts.append(part)
+        outcome.result = _assemble(parts, configs, starts, steps, seed, scene.tolerance, engines)
     outcome.keys = keys
     outcome.scene_key = scene_key
     outcome.seconds = time.perf_counter() - t0
     return outcome
+
+
+_SCORED = ("positions", "losses", "grad_norms", "update_norms", "distances", "status", "stopped_at", "reasons")
+
+
+def _assemble(parts: list[RaceResult], configs, starts, steps: int, seed: int, tolerance: float, engines):
+    """One RaceResult from per-optimizer ones (new arrays: the cached parts are never handed out)."""
+    arrays = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _SCORED}
+    return RaceResult(
+        configs=list(configs),
+        starts=starts,
+        steps=steps,
+        seed=seed,
+        tolerance=tolerance,
+        engines=list(engines),
+        **arrays,
+    )
 
 
 def _failed_run(starts: np.ndarray, steps: int) -> np.ndarray:
@@ -145,19 +190,25 @@ def _failed_run(starts: np.ndarray, steps: int) -> np.ndarray:
 
 class _Signals(QtCore.QObject):
     finished = QtCore.Signal(object)  # the _Job, delivered on the main thread (queued)
+    progress = QtCore.Signal(str, int, int)  # learned races: what is being done, done, total (queued)
 
 
 class _Job(QtCore.QRunnable):
-    def __init__(self, scene: Scene, revision: int, cache: RunCache, signals: _Signals):
+    def __init__(self, scene: Scene, revision: int, cache: RunCache, signals: _Signals, learned=None, scores=None):
         super().__init__()
         self.scene, self.revision, self.cache, self.signals = scene, revision, cache, signals
+        self.learned = learned  # the LearnedSession, used when the scene's surface is learned
+        self.scores: RunCache | None = scores  # per-optimizer scored arrays (see compute_race)
         self.cancel = threading.Event()
         self.done = threading.Event()
         self.outcome: Outcome | None = None
 
     def run(self) -> None:
         try:
-            outcome = compute_race(self.scene, self.cache, self.cancel.is_set)
+            if self.scene.is_learned:
+                outcome = self.learned.compute(self.scene, self.cancel.is_set, self.signals.progress.emit)
+            else:
+                outcome = compute_race(self.scene, self.cache, self.cancel.is_set, self.scores)
         except Exception as exc:  # a bug, not a user error: report it in one line, keep the app alive
             outcome = Outcome(revision=self.revision, error=f"internal error while racing: {exc!r}")
         if outcome is not None:
@@ -176,10 +227,18 @@ class RaceScheduler(QtCore.QObject):
         super().__init__(parent)
         self.model = model
         self.cache = RunCache()
+        self.scores = RunCache()  # per-optimizer scored arrays: the run keys plus the tolerance
+        from optviz.app.learned_jobs import LearnedSession
+
+        self.learned = LearnedSession()
+        self._held_revision = -1  # a learned job the user cancelled: not restarted until the scene changes
         self._pool = QtCore.QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._signals = _Signals(self)
         self._signals.finished.connect(self._finished)
+        self._signals.progress.connect(model.learnedProgress)
+        model.learnedCancelRequested.connect(self.cancel_learned)
+        model.learnedRefitRequested.connect(self.refit_learned)
         self._running: _Job | None = None
         self._wanted = False
         self._applied_revision = -1
@@ -204,13 +263,27 @@ class RaceScheduler(QtCore.QObject):
         """Ask for a race of the scene as it is now (coalesced with any job already running)."""
         if self._running is not None:
             self._wanted = True
-            self._running.cancel.set()
+            if not self._running.scene.is_learned:
+                self._running.cancel.set()
             return
         self._start()
 
+    def cancel_learned(self) -> None:
+        """The user's Cancel: stop the running learned job and start nothing until the scene changes."""
+        self._held_revision = self.model.revision
+        self._wanted = False
+        if self._running is not None:
+            self._running.cancel.set()
+
+    def refit_learned(self) -> None:
+        """Fit a new shared plane (and grid) to the current paths; also resumes after a Cancel."""
+        self.learned.request_refit()
+        self._held_revision = -1
+        self.request()
+
     def _start(self) -> None:
         self._wanted = False
-        job = _Job(self.model.snapshot(), self.model.revision, self.cache, self._signals)
+        job = _Job(self.model.snapshot(), self.model.revision, self.cache, self._signals, self.learned, self.scores)
         job.setAutoDelete(False)  # we keep the Python object: PySide must not delete it under us
         self._running = job
         self.model.set_busy(True)
@@ -232,7 +305,7 @@ class RaceScheduler(QtCore.QObject):
             self._applied_revision = current
         elif outcome is not None:
             self.discarded += 1
-        if self._wanted or self._applied_revision != current:
+        if self._wanted or (self._applied_revision != current and self._held_revision != current):
             self._start()
         else:
             self.model.set_busy(False)

@@ -15,7 +15,7 @@ from optviz.app.model import SceneModel
 from optviz.app.param_controls import ParamForm
 from optviz.app.previews import colormap_swatch, surface_preview
 from optviz.core.errors import FormulaError
-from optviz.core.scene import COLORMAPS
+from optviz.core.scene import COLORMAPS, LEARNED
 from optviz.core.surfaces import SURFACES, get_kind, parse_formula
 
 #: Parameters with their own widgets (the formula box) rather than a generated row.
@@ -43,6 +43,16 @@ class SurfacePanel(QtWidgets.QWidget):
                 f"<span style='font-family:monospace'>{html.escape(kind.formula)}</span>",
                 QtCore.Qt.ItemDataRole.ToolTipRole,
             )
+        # A learned surface: a real network's loss over a plane in its weight space (see learned_panel).
+        self.combo.addItem("Learned surface (real network)", LEARNED)
+        self.combo.setItemData(
+            self.combo.count() - 1,
+            "<b>Learned surface</b><br>Train a small network with every optimizer from one start, draw the loss "
+            "over one shared plane in weight space, and the real paths projected onto it",
+            QtCore.Qt.ItemDataRole.ToolTipRole,
+        )
+        self.learned_panel = None  # made on first use: it loads the model zoo (torch)
+        self._last_recipe = None
         self.combo.currentIndexChanged.connect(self._kind_picked)
         layout.addWidget(self.combo)
 
@@ -97,7 +107,7 @@ class SurfacePanel(QtWidgets.QWidget):
         self._form_for: str | None = None
 
         seed_row = QtWidgets.QHBoxLayout()
-        seed_label = QtWidgets.QLabel("noise seed", self)
+        seed_label = self.seed_label = QtWidgets.QLabel("noise seed", self)
         self.seed = QtWidgets.QSpinBox(self)
         self.seed.setRange(0, 2**31 - 1)
         tip = "Seed of the gradient noise: every optimizer sees the same noise draws"
@@ -135,6 +145,7 @@ class SurfacePanel(QtWidgets.QWidget):
 
         model.sceneReplaced.connect(self.refresh)
         model.surfaceChanged.connect(self.refresh)
+        model.learnedSurfaceChanged.connect(self.refresh)
         model.viewOptionsChanged.connect(self.refresh)
         model.raceSettingsChanged.connect(self.refresh)
         self.refresh()
@@ -142,6 +153,10 @@ class SurfacePanel(QtWidgets.QWidget):
     # ---- model -> widgets -------------------------------------------------------------------------------
     def refresh(self) -> None:
         scene = self.model.scene
+        self._show_learned(scene.is_learned)
+        if scene.is_learned:
+            self._refresh_learned()
+            return
         kind = get_kind(scene.surface)
         if self._form_for != kind.name:
             if self.form is not None:
@@ -176,8 +191,49 @@ class SurfacePanel(QtWidgets.QWidget):
         params = tuple(sorted((k, v) for k, v in values.items() if k != "noise"))
         self.preview.setPixmap(surface_preview(kind.name, 72, scene.view.colormap, params))
 
+    def _show_learned(self, learned: bool) -> None:
+        if learned and self.learned_panel is None:
+            from optviz.app.learned_panel import LearnedPanel
+
+            self.learned_panel = LearnedPanel(self.model, self)
+            layout = self.layout()
+            layout.insertWidget(layout.indexOf(self.formula_box) + 1, self.learned_panel)
+        if self.learned_panel is not None:
+            self.learned_panel.setVisible(learned)
+        for widget in (self.preview, self.seed, self.seed_label):
+            widget.setVisible(not learned)
+        if self.form is not None:
+            self.form.setVisible(not learned)
+        if learned:
+            self.formula_box.setVisible(False)
+
+    def _refresh_learned(self) -> None:
+        scene = self.model.scene
+        self._last_recipe = scene.learned
+        blocked = [self.combo, self.log_scale, self.top_down, self.colormap]
+        for w in blocked:
+            w.blockSignals(True)
+        try:
+            self.combo.setCurrentIndex(self.combo.findData(LEARNED))
+            self.log_scale.setChecked(self.model.log_scale())
+            self.top_down.setChecked(scene.view.top_down)
+            self.colormap.setCurrentIndex(self.colormap.findData(scene.view.colormap))
+        finally:
+            for w in blocked:
+                w.blockSignals(False)
+        self.description.setText(
+            "The training loss of a real network over a 2-D plane in its weight space; every optimizer trains "
+            "from the same start and its real path is projected onto the one shared plane."
+        )
+        self.learned_panel.refresh()
+
     # ---- widgets -> model -------------------------------------------------------------------------------
     def _kind_picked(self, index: int) -> None:
+        if self.combo.itemData(index) == LEARNED:
+            from optviz.core.learn.recipe import LearnedRecipe
+
+            self.model.set_learned(self._last_recipe or LearnedRecipe())
+            return
         self.model.set_surface_kind(self.combo.itemData(index))
 
     def _reset_param(self, name: str) -> None:

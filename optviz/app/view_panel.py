@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from optviz.app.learned_warning import PlaneWarning
 from optviz.app.legend import Legend
 from optviz.app.model import SceneModel
-from optviz.core.scene import Camera
 from optviz.render import SceneView
+from optviz.render.scene_setup import SURFACE_RESOLUTION, apply_camera, apply_race, apply_surface, apply_view_options
 
 CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not an orbit
-SURFACE_RESOLUTION = 256
 
 
 class ViewPanel(QtWidgets.QWidget):
@@ -43,6 +43,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.hint.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.hint.setStyleSheet("QLabel#view_hint { color: rgba(216,221,230,110); background: transparent; }")
         self.hint.adjustSize()
+        self.plane_warning = PlaneWarning(model, self.gl)  # learned surfaces: says when the plane misleads
         self.gl.installEventFilter(self)
         self._press: QtCore.QPointF | None = None
         self._dragging_start = False
@@ -56,6 +57,7 @@ class ViewPanel(QtWidgets.QWidget):
 
         model.sceneReplaced.connect(self._scene_replaced)
         model.surfaceChanged.connect(self._surface_timer.start)
+        model.learnedSurfaceChanged.connect(self._rebuild_surface)
         model.viewOptionsChanged.connect(self._view_options)
         model.resultChanged.connect(self._result)
         model.optimizerStyleChanged.connect(self._style)
@@ -69,19 +71,14 @@ class ViewPanel(QtWidgets.QWidget):
         self.scene_view.set_trails([])
         self._shown = set()
         self._rebuild_surface()
-        view = self.model.scene.view
-        if (view.camera.distance, view.camera.elevation, view.camera.azimuth) != tuple(vars(Camera()).values()):
-            # A camera saved in the scene; the default Camera() means "let the view frame the surface".
-            self.scene_view.set_camera_state(
-                {"distance": view.camera.distance, "elevation": view.camera.elevation, "azimuth": view.camera.azimuth}
-            )
-        self.scene_view.set_top_down(view.top_down)
+        apply_camera(self.scene_view, self.model.scene)
         self.scene_view.set_cursor(self.model.cursor)
 
     def _rebuild_surface(self) -> None:
         surface = self.model.surface
         shape = tuple(sorted((k, v) for k, v in surface.params.items() if k != "noise"))
-        key = (self.model.scene.surface, shape)
+        # A learned surface is a new object per fitted plane: its identity is its shape.
+        key = (self.model.scene.surface, shape, id(surface) if self.model.scene.is_learned else None)
         if key == self._surface_key:
             return
         kind_changed = self._surface_key is None or self._surface_key[0] != key[0]
@@ -90,21 +87,14 @@ class ViewPanel(QtWidgets.QWidget):
             self.scene_view.set_trails([])
             self._shown = set()  # old trails belong to another domain: gone until the new race lands
         self._surface_key = key
-        self.scene_view.set_surface(
-            surface,
-            resolution=SURFACE_RESOLUTION,
-            log_scale=self.model.log_scale(),
-            colormap=self.model.scene.view.colormap,
-        )
+        apply_surface(self.scene_view, self.model.scene, surface, SURFACE_RESOLUTION)
         if kind_changed and not self.model.scene.view.top_down:
             self.scene_view.reset_camera()
 
     def _view_options(self) -> None:
         if self._surface_timer.isActive():
             self._rebuild_surface()
-        self.scene_view.set_log_scale(self.model.log_scale())
-        self.scene_view.set_colormap(self.model.scene.view.colormap)
-        self.scene_view.set_top_down(self.model.scene.view.top_down)
+        apply_view_options(self.scene_view, self.model.scene, self.model.surface)
 
     def _result(self, changed: frozenset[int] | None) -> None:
         if self._surface_timer.isActive():
@@ -126,7 +116,7 @@ class ViewPanel(QtWidgets.QWidget):
                 self.scene_view.update_trail(k * m_count + m, result.positions[k, m], status)
 
     def _set_race(self, result) -> None:
-        self.scene_view.set_race(result, self.model.colors())
+        apply_race(self.scene_view, result, self.model.colors())
         self._shown = set(range(self.scene_view.trail_count))  # a new set of trails starts all visible
         self._apply_visibility()
         self.scene_view.set_cursor(self.model.cursor)
@@ -208,6 +198,7 @@ class ViewPanel(QtWidgets.QWidget):
     def _place_overlays(self) -> None:
         self.hint.adjustSize()
         self.hint.move(self.gl.width() - self.hint.width() - 12, self.gl.height() - self.hint.height() - 8)
+        self.plane_warning.place()
 
     # ---- camera ------------------------------------------------------------------------------------------
     def reset_camera(self) -> None:

@@ -20,6 +20,7 @@ import tomli_w
 import tomllib
 
 from optviz.core.errors import OptvizError, SceneError
+from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
 from optviz.core.params import Value
 from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
@@ -29,7 +30,11 @@ from optviz.core.surfaces import get_surface
 from optviz.core.surfaces.base import Surface
 
 FORMAT = "optviz-scene"
+#: Still 1: the optional [learned] section (a learned surface) is an addition, so every version-1 file reads
+#: as before. An older optviz rejects a file with it as an unknown key, naming the key and its line.
 VERSION = 1
+#: `Scene.surface` of a scene whose surface is learned from a model (the recipe is `Scene.learned`).
+LEARNED = "learned"
 MAX_STEPS = 100_000
 
 #: Distinct colours, assigned in order to optimizers without one (colour-blind-friendly first).
@@ -86,9 +91,18 @@ class Scene:
     tolerance: float = DEFAULT_TOLERANCE
     title: str = ""
     view: ViewOptions = field(default_factory=ViewOptions)
+    learned: LearnedRecipe | None = None  # set (with surface = LEARNED) for a learned surface
+
+    @property
+    def is_learned(self) -> bool:
+        return self.learned is not None
 
     # --- what the race engine needs ------------------------------------------------------------------
     def build_surface(self) -> Surface:
+        if self.is_learned:
+            # A learned surface is computed (trained, gridded) by a job, not built from a name: see
+            # `optviz.core.learn.learned_race`; the app and `optviz landscape` run that job.
+            raise OptvizError("a learned surface is computed by training: open it in the app or use optviz landscape")
         return get_surface(self.surface, self.surface_params)
 
     def start_points(self, surface: Surface) -> np.ndarray:
@@ -136,6 +150,8 @@ class Scene:
         if self.title:
             data["title"] = self.title
         data["surface"] = {"name": self.surface, "params": dict(self.surface_params)}
+        if self.learned is not None:
+            data["learned"] = self.learned.to_dict()
         data["race"] = race
         data["view"] = view
         data["optimizers"] = [
@@ -152,7 +168,13 @@ class Scene:
 
     def validate(self) -> Scene:
         """Check names and values against the registries (raises `OptvizError` naming the problem)."""
-        self.build_surface()  # raises on an unknown surface or a bad parameter
+        if self.surface == LEARNED and self.learned is None:
+            raise SceneError(f"surface {LEARNED!r} needs a [learned] section (model, dataset, plane...)")
+        if self.learned is not None:
+            self.surface, self.surface_params = LEARNED, {}
+            self.learned.validate()
+        else:
+            self.build_surface()  # raises on an unknown surface or a bad parameter
         if not self.optimizers:
             raise SceneError("a scene needs at least one optimizer")
         for entry in self.optimizers:
@@ -175,7 +197,16 @@ class Scene:
 
 # --- reading -------------------------------------------------------------------------------------------
 
-_TOP_KEYS = {"format", "version", "title", "surface", "race", "view", "optimizers"}
+_TOP_KEYS = {"format", "version", "title", "surface", "race", "view", "optimizers", "learned"}
+_LEARNED_TYPES = {
+    "model": (str,),
+    "dataset": (str,),
+    "plane": (str,),
+    "resolution": (int,),
+    "range": (int, float),
+    "seed": (int,),
+    "batch_size": (int,),
+}
 _SURFACE_KEYS = {"name", "params"}
 _RACE_KEYS = {"steps", "seed", "tolerance", "starts", "grid"}
 _VIEW_KEYS = {"log_scale", "colormap", "top_down", "camera"}
@@ -271,6 +302,13 @@ def scene_from_toml(text: str, source: str = "scene") -> Scene:
             ),
         ),
     )
+    if "learned" in data:
+        learned = r.table(data["learned"], "learned", set(_LEARNED_TYPES))
+        base = LearnedRecipe()
+        values = {k: r.typed(learned, "learned", k, kinds, getattr(base, k)) for k, kinds in _LEARNED_TYPES.items()}
+        values["range"] = float(values["range"])
+        scene.learned = LearnedRecipe(**values)
+        scene.surface = LEARNED
     if "starts" in race and "grid" in race:
         raise r.fail("race.grid", "give either starts or grid, not both")
     if "starts" in race:
@@ -302,7 +340,9 @@ def scene_from_toml(text: str, source: str = "scene") -> Scene:
     except OptvizError as exc:
         # Point at the line of the offending name where we can find it.
         message = str(exc)
-        match = re.search(r"(?:parameter|optimizer|surface) '([\w.]+)'|(\w+)=\S+ is out of range", message)
+        match = re.search(
+            r"(?:parameter|optimizer|surface|model|data set|plane) '([\w.-]+)'|(\w+)=\S+ is out of range", message
+        )
         line = r.line_of_token(match.group(1) or match.group(2)) if match else None
         at = f" (line {line})" if line else ""
         raise SceneError(f"{source}{at}: {message}") from None
