@@ -282,16 +282,27 @@ def loop_grid(
     *,
     device: torch.device | None = None,
     dtype: torch.dtype = torch.float32,
+    batch_size: int | None = None,
 ) -> LossGrid:
-    """The reference method: one grid point at a time, weights written into the model, full data set."""
+    """The reference method: one grid point at a time, weights written into the model, full data set.
+
+    `batch_size` runs the data set in mini-batches at each point, as Li et al.'s `eval_loss` does with its
+    data loader (batch 128 there), weighting each batch's mean by its size; None runs it in one forward.
+    """
     net, x, y, origin, basis, _ = _prepare(model, dataset, plane, device, dtype)
     params = [p for p in net.parameters() if p.requires_grad]
+    step = len(x) if batch_size is None else int(batch_size)
     loss = np.empty((len(ys), len(xs)))
     accuracy = np.empty((len(ys), len(xs)))
     with torch.no_grad():
         for j, b in enumerate(ys):
             for i, a in enumerate(xs):
                 torch.nn.utils.vector_to_parameters(origin + float(a) * basis[:, 0] + float(b) * basis[:, 1], params)
-                point_loss, point_accuracy = loss_and_accuracy(net(x), y)
-                loss[j, i], accuracy[j, i] = float(point_loss), float(point_accuracy)
+                total_loss = total_correct = 0.0
+                for start in range(0, len(x), step):
+                    xb, yb = x[start : start + step], y[start : start + step]
+                    batch_loss, batch_accuracy = loss_and_accuracy(net(xb), yb)
+                    total_loss += float(batch_loss) * len(xb)
+                    total_correct += float(batch_accuracy) * len(xb)
+                loss[j, i], accuracy[j, i] = total_loss / len(x), total_correct / len(x)
     return LossGrid(np.asarray(xs, float), np.asarray(ys, float), loss, accuracy)

@@ -100,3 +100,12 @@ def test_cache_hit_returns_identical_arrays(tmp_path):
         "mlp", d, plane, xs, ys, torch.float32
     )
     assert not list((tmp_path / "cache" / "landscapes").glob(".*tmp")), "no temporary files left behind"
+
+
+def test_reference_loop_in_mini_batches_weights_batches_by_size():
+    d, net, plane = _setup()
+    xs, ys = grid_axes((0.0, 0.0), 0.5, 3)
+    whole = loop_grid(net, d, plane, xs, ys)
+    batched = loop_grid(net, d, plane, xs, ys, batch_size=128)  # 410 samples: a ragged last batch
+    np.testing.assert_allclose(batched.loss, whole.loss, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(batched.accuracy, whole.accuracy, rtol=0, atol=1e-6)  # float32 means
