@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from optviz.app import theme
 from optviz.app.about import show_about
 from optviz.app.charts import ChartsPanel
+from optviz.app.export_actions import ExportActions
 from optviz.app.files import FileActions
 from optviz.app.leaderboard import Leaderboard
 from optviz.app.memory_chart import MemoryChart
@@ -21,6 +22,7 @@ from optviz.app.model import SceneModel
 from optviz.app.race_panel import RacePanel
 from optviz.app.scheduler import Outcome, RaceScheduler
 from optviz.app.surface_panel import SurfacePanel
+from optviz.app.training_panel import TrainingPanel
 from optviz.app.transport import Transport, TransportBar
 from optviz.app.view_panel import ViewPanel
 from optviz.resources import example_scenes
@@ -75,10 +77,16 @@ class MainWindow(QtWidgets.QMainWindow):
             "surface": self._dock("Surface", self.surface_panel, area.RightDockWidgetArea),
             "charts": self._dock("Charts", readouts, area.BottomDockWidgetArea),
         }
+        # Training (issue 5): a tab beside the charts; View > Training panel (Ctrl+Shift+T) raises and enlarges it.
+        self.training_panel = TrainingPanel()
+        self.docks["training"] = self._dock("Training", self.training_panel, area.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["charts"], self.docks["training"])
+        QtCore.QTimer.singleShot(0, self.docks["charts"].raise_)  # the race's charts stay in front at start
         # Made after every panel: its slots then run last on each model signal, so a race that lands at once
         # (the scheduler's rendezvous) finds the panels already up to date with the change that caused it.
         self.scheduler = RaceScheduler(self.model, self)
         self.files = FileActions(self.model, self, self.settings, before_save=self.view_panel.store_camera)
+        self.exports = ExportActions(self.model, self, self.view_panel)
         self._build_menus()
         self._build_status_bar()
 
@@ -135,6 +143,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(file, "&Save", self.files.save, keys.Save, "Save the scene (the recipe, not the results)")
         self._action(file, "Save &As…", self.files.save_as, keys.SaveAs, "Save the scene under a new name")
         file.addSeparator()
+        tip = "Render the race to MP4, WebM, GIF or PNG frames, offscreen at any size"
+        self._action(file, "Export &Video…", self.exports.export_video, "Ctrl+E", tip)
+        tip = "Write every run's positions and losses as CSV or JSON (as `optviz race` does)"
+        self._action(file, "Export &Trajectories…", lambda: self.exports.export_trajectories(), tip=tip)
+        tip = "Save the view as a PNG picture at any size"
+        self._action(file, "Export S&napshot PNG…", lambda: self.exports.export_snapshot(), tip=tip)
+        file.addSeparator()
         self._action(file, "&Quit", self.close, keys.Quit)
 
         race = bar.addMenu("&Race")
@@ -156,6 +171,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.legend_action.setCheckable(True)
         self.legend_action.setChecked(True)
         view.addSeparator()
+        tip = "Train a real model with several optimizers: loss, speed and memory"
+        self._action(view, "&Training panel", self.show_training, "Ctrl+Shift+T", tip)
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
 
@@ -274,6 +291,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["charts"]], [max(190, h * 23 // 100)], vertical)
         self.resizeDocks([self.docks["leaderboard"], self.docks["surface"]], [h // 4, h // 2], vertical)
 
+    def show_training(self) -> None:
+        """Show the Training tab and give it most of the window's height (its charts need room)."""
+        dock = self.docks["training"]
+        dock.show()
+        dock.raise_()
+        self.resizeDocks([dock], [self.height() * 62 // 100], QtCore.Qt.Orientation.Vertical)
+
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         if self._default_layout_pending:
@@ -293,4 +317,5 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.pause()
         self.save_layout()
         self.scheduler.shutdown()
+        self.training_panel.shutdown()
         super().closeEvent(event)

@@ -7,6 +7,7 @@ is the optimizer's description and its update rule, so a person can read what it
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -28,7 +29,14 @@ class OptimizerPicker(QtWidgets.QFrame):
 
     picked = QtCore.Signal(str)
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QtWidgets.QWidget | None = None,
+        specs: Iterable[OptimizerSpec] | None = None,
+        action: str = "add this optimizer to the race",
+    ) -> None:
+        """`specs`: the optimizers offered (default: those that race on surfaces; the training panel passes
+        those that can train)."""
         super().__init__(parent, QtCore.Qt.WindowType.Popup)
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         layout = QtWidgets.QVBoxLayout(self)
@@ -41,12 +49,13 @@ class OptimizerPicker(QtWidgets.QFrame):
         self.list.setColumnCount(2)
         self.list.setHeaderHidden(True)
         self.list.setRootIsDecorated(False)
-        self.list.setToolTip("Double-click (or Enter) to add this optimizer to the race")
+        self.list.setToolTip(f"Double-click (or Enter) to {action}")
         self.list.setMinimumSize(320, 340)
         layout.addWidget(self.search)
         layout.addWidget(self.list)
         muted = QtGui.QBrush(QtGui.QColor("#8a93a3"))
-        for spec in sorted(surface_optimizers(), key=lambda s: (s.family, s.title.lower())):
+        offered = surface_optimizers() if specs is None else list(specs)
+        for spec in sorted(offered, key=lambda s: (s.family, s.title.lower())):
             item = QtWidgets.QTreeWidgetItem([spec.title, spec.family])
             item.setForeground(1, muted)
             item.setData(0, QtCore.Qt.ItemDataRole.UserRole, spec.name)

@@ -27,7 +27,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from optviz.cli import list_cmd, race_cmd
+    from optviz.cli import export_cmd, landscape_cmd, list_cmd, race_cmd, train_cmd
 
     parser = OneLineParser(
         prog="optviz",
@@ -36,11 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"optviz {__version__}")
     parser.add_argument("--scene", metavar="FILE", help="open this scene file in the app")
     parser.add_argument("--screenshot", metavar="OUT.png", help="open the app, advance, save a screenshot, exit")
-    parser.add_argument("--size", metavar="WxH", default="1600x1000", help="window size for --screenshot")
+    parser.add_argument(
+        "--size", metavar="WxH", help="window size for --screenshot (default 1600x1000); with no display, the video's"
+    )
     parser.add_argument("--steps", type=int, metavar="N", help="steps to advance before --screenshot")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     list_cmd.add_parser(sub)
     race_cmd.add_parser(sub)
+    train_cmd.add_parser(sub)
+    export_cmd.add_parser(sub)
+    landscape_cmd.add_parser(sub)
     return parser
 
 
@@ -79,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-HEADLESS_COMMANDS = "optviz race, optviz list"
+HEADLESS_COMMANDS = "optviz export, optviz race, optviz landscape, optviz train, optviz list"
 
 
 def has_display() -> bool:
@@ -87,7 +92,9 @@ def has_display() -> bool:
 
 
 def open_app(args: argparse.Namespace) -> int:
-    """Start the desktop app, or explain in one line why it cannot start here."""
+    """Start the desktop app; with no display, render the race to a video instead and say where it is."""
+    if not has_display() and not args.screenshot:
+        return render_without_display(args)
     try:
         from optviz.app.main import run_app
     except ImportError as exc:  # e.g. PySide6 or its system libraries missing
@@ -100,3 +107,18 @@ def open_app(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     return run_app(args)
+
+
+def render_without_display(args: argparse.Namespace) -> int:
+    """No display: the scene's race (the default race without --scene) as a video in the current folder."""
+    from optviz.cli.export_cmd import export_default_race
+    from optviz.core.scene import default_scene, load_scene
+    from optviz.export.settings import parse_size
+
+    scene = load_scene(args.scene) if args.scene else default_scene()
+    out = export_default_race(scene, parse_size(args.size) if args.size else None)
+    print(
+        f"optviz: no display here, so the race was rendered to {out} (open it in a video player); "
+        f"headless commands: {HEADLESS_COMMANDS}"
+    )
+    return 0

@@ -49,20 +49,24 @@ def builder(
     class_path: str,
     fixed: Mapping[str, Any] | None = None,
     translate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> Callable[[list[Any], Mapping[str, Value]], Any]:
+) -> Callable[..., Any]:
     """A `build(params, hp)` function for the registry.
 
     `fixed` adds keyword arguments the user does not tune (e.g. `foreach=False` so the for-loop path that
     our fast rules mirror is the one that runs; L-BFGS's `max_iter=1` so one call is one step), and
     `translate` adapts names where the library is irregular. A `ValueError` from the library's own
     argument checks (e.g. Nesterov without momentum) becomes a one-line `OptvizError`.
+
+    `extra` (per call) overrides `fixed`: the training panel picks torch's implementation with it
+    (`{"foreach": True}` or `{"fused": True}`), where races always keep the for-loop path.
     """
 
-    def build(params: list[Any], hp: Mapping[str, Value]) -> Any:
+    def build(params: list[Any], hp: Mapping[str, Value], extra: Mapping[str, Any] | None = None) -> Any:
         kwargs = library_kwargs(hp)
         if translate is not None:
             kwargs = translate(kwargs)
         kwargs.update(fixed or {})
+        kwargs.update(extra or {})
         cls = import_class(class_path)
         try:
             return cls(params, **kwargs)

@@ -50,8 +50,10 @@ class OptimizerSpec:
     description: str  # one line
     update_rule: str  # the update written out, plain text with unicode maths
     schema: Schema
-    #: Builds the library optimizer for a list of tensors from our flat hyperparameters (betas split in parts).
-    build: Callable[[list[Any], Mapping[str, Value]], Any] = field(repr=False)
+    #: Builds the library optimizer for a list of tensors (or parameter groups) from our flat hyperparameters
+    #: (betas split in parts): `build(params, hp)`, or `build(params, hp, extra)` where `extra` holds keyword
+    #: arguments that override the fixed ones (the training panel's `foreach=True` / `fused=True`).
+    build: Callable[..., Any] = field(repr=False)
     elementwise: bool = True
     batching: Batching = "stack"
     needs_closure: bool = False
@@ -74,6 +76,17 @@ class OptimizerSpec:
     before_step: Callable[[Any], None] | None = field(default=None, repr=False)
     #: Bytes of optimizer state per parameter in fp32, the textbook figure (Adam: 8).
     state_bytes_per_param: float = 0.0
+    #: Where the state size depends on hyperparameters (SGD keeps no buffer without momentum, AMSGrad keeps a
+    #: third moment): hp -> bytes per parameter. None: `state_bytes_per_param` always holds.
+    state_bytes_rule: Callable[[Mapping[str, Value]], float] | None = field(default=None, repr=False)
+    #: Why the training panel cannot train the zoo's models with it (None when it can).
+    training_unavailable: str | None = None
+
+    def state_bytes(self, hp: Mapping[str, Value] | None = None) -> float:
+        """Theoretical optimizer-state bytes per parameter for these hyperparameters (defaults when None)."""
+        if self.state_bytes_rule is None:
+            return self.state_bytes_per_param
+        return float(self.state_bytes_rule(self.resolve(hp or {})))
 
     @property
     def on_surfaces(self) -> bool:

@@ -77,6 +77,7 @@ def _adam_family(name: str, title: str, cls: str, description: str, rule: str, w
         build=builder(cls, _FOR_LOOP),
         implementations=("for-loop", "foreach", "fused"),
         state_bytes_per_param=8.0,
+        state_bytes_rule=lambda hp: 12.0 if hp["amsgrad"] else 8.0,  # AMSGrad keeps max v̂ too
     )
 
 
@@ -113,6 +114,7 @@ SGD = OptimizerSpec(
     build=builder("torch.optim.SGD", _FOR_LOOP),
     implementations=("for-loop", "foreach", "fused"),
     state_bytes_per_param=4.0,
+    state_bytes_rule=lambda hp: 4.0 if hp["momentum"] > 0 else 0.0,  # no momentum: no buffer at all
 )
 
 ADAM = _adam_family(
@@ -183,6 +185,8 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         build=builder("torch.optim.RMSprop", _FOR_LOOP),
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=4.0,
+        # v, plus a momentum buffer and the centred mean ḡ when those are on
+        state_bytes_rule=lambda hp: 4.0 + 4.0 * (hp["momentum"] > 0) + 4.0 * bool(hp["centered"]),
     ),
     OptimizerSpec(
         name="adadelta",
@@ -411,7 +415,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         elementwise=False,
         batching="separate",
         needs_hvp=True,
-        state_bytes_per_param=8.0,
+        state_bytes_per_param=12.0,  # m, h and the latest Hessian-diagonal estimate
     ),
     OptimizerSpec(
         name="schedulefree_adamw",
@@ -431,7 +435,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             *schedule_free_params(),
         ),
         build=builder("schedulefree.AdamWScheduleFree", _FOR_LOOP),
-        state_bytes_per_param=12.0,
+        state_bytes_per_param=8.0,  # z and v; x lives in the parameters themselves
         before_step=lambda opt: opt.train(),
         eval_point=_schedule_free_x,
     ),
@@ -452,7 +456,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("torch.optim.Rprop", _FOR_LOOP),
         implementations=("for-loop", "foreach"),
-        state_bytes_per_param=12.0,
+        state_bytes_per_param=8.0,  # the previous gradient and the step sizes
     ),
     OptimizerSpec(
         name="asgd",
@@ -471,7 +475,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("torch.optim.ASGD", _FOR_LOOP),
         implementations=("for-loop", "foreach"),
-        state_bytes_per_param=8.0,
+        state_bytes_per_param=4.0,  # the average ā; η and μ are scalars
     ),
     OptimizerSpec(
         name="lbfgs",
@@ -512,6 +516,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         schema=schema("sparse_adam", lr(1e-3), beta1(), beta2(), eps()),
         build=builder("torch.optim.SparseAdam"),
         surface_unavailable="needs sparse gradients (embedding layers); a surface's gradient is dense",
+        training_unavailable="needs sparse gradients; the model zoo's layers give dense ones",
         state_bytes_per_param=8.0,
     ),
     OptimizerSpec(
@@ -534,6 +539,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         elementwise=False,
         batching="per_tensor",
         needs_2d=True,
+        training_unavailable="takes 2-D parameters only; every model in the zoo has biases and norm vectors",
         state_bytes_per_param=4.0,
     ),
     OptimizerSpec(
@@ -630,7 +636,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             *schedule_free_params(),
         ),
         build=builder("schedulefree.SGDScheduleFree", _FOR_LOOP),
-        state_bytes_per_param=8.0,
+        state_bytes_per_param=4.0,  # z; x lives in the parameters
         before_step=lambda opt: opt.train(),
         eval_point=_schedule_free_x,
     ),

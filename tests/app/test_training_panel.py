@@ -1,0 +1,194 @@
+"""The Training panel: its widgets offer only what runs, drive a real run end to end on a worker thread, and the
+charts receive the run's data; pause, resume and stop from the buttons; failures are one line in the status."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PySide6 import QtCore, QtWidgets
+
+from optviz.app.training_panel import TrainingPanel
+
+RUN_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = TrainingPanel()
+    widget.resize(1300, 700)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.shutdown()
+
+
+def combo_items(combo: QtWidgets.QComboBox) -> dict[str, bool]:
+    """{text: enabled} for every entry of a combo box."""
+    model = combo.model()
+    return {
+        combo.itemText(i): bool(model.item(i).flags() & QtCore.Qt.ItemFlag.ItemIsEnabled) for i in range(combo.count())
+    }
+
+
+def set_up(panel: TrainingPanel, *, model="mlp", dataset="xor", steps=20, batch=32) -> None:
+    panel.setup.model.setCurrentText(model)
+    panel.setup.dataset.setCurrentText(dataset)
+    panel.setup.steps.setValue(steps)
+    panel.setup.batch.setValue(batch)
+    while panel.optimizers.entries:
+        panel.optimizers.list.setCurrentRow(0)
+        panel.optimizers.remove_button.click()
+
+
+def pick(panel: TrainingPanel, qtbot, text: str) -> None:
+    """Add an optimizer the way a person does: the Add button, type in the picker's search, Enter."""
+    qtbot.mouseClick(panel.optimizers.add_button, QtCore.Qt.MouseButton.LeftButton)
+    picker = panel.optimizers.picker
+    assert picker.isVisible()
+    picker.search.setText(text)
+    picker.search.returnPressed.emit()
+    assert not picker.isVisible()
+
+
+def run_to_end(panel: TrainingPanel, qtbot) -> None:
+    with qtbot.waitSignal(panel.finished, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(panel.run_button, QtCore.Qt.MouseButton.LeftButton)
+
+
+def test_only_what_can_run_is_offered(panel):
+    setup = panel.setup
+    setup.model.setCurrentText("cnn")
+    assert setup.dataset.currentText() == "digits"  # switched to a data set the CNN reads
+    items = combo_items(setup.dataset)
+    assert items["digits"] and not items["moons"] and not items["modadd"]
+    if not torch.cuda.is_available():
+        assert not combo_items(setup.device)["cuda"]
+        assert not combo_items(setup.precision)["fp16"]
+        assert "CPU" in setup.device_reason.text() and "auto" in setup.device_reason.text()
+    optimizers = panel.optimizers
+    optimizers.add("rmsprop")
+    assert [optimizers.impl.itemText(i) for i in range(optimizers.impl.count())] == ["for-loop", "foreach"]
+    optimizers.add("lion")
+    assert optimizers.impl.count() == 1 and not optimizers.impl.isEnabled()
+    optimizers.add("adamw")
+    assert optimizers.entries[-1].impl == "fused"  # the fastest path torch has here is the default
+    names = set(optimizers.picker.visible_names())
+    assert "adam8bit" in names and "adafactor" in names and "muon" not in names and "sparse_adam" not in names
+
+
+def test_every_control_has_a_tooltip(panel):
+    controls = (QtWidgets.QAbstractButton, QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox, QtWidgets.QListWidget)
+    missing = [
+        w.objectName() or type(w).__name__
+        for w in panel.findChildren(QtWidgets.QWidget)
+        if isinstance(w, controls)
+        and w.isVisible()
+        and not w.toolTip()
+        and not isinstance(w.parent(), QtWidgets.QAbstractSpinBox)
+    ]
+    assert not missing
+
+
+def test_schedule_preview_follows_the_schedule_and_steps(panel):
+    panel.setup.steps.setValue(50)
+    panel.setup.schedule.setCurrentText("warmup-cosine")
+    xs, ys = panel.setup.preview.curve.getData()
+    assert len(xs) == 50 and ys[0] < ys[10] and ys[-1] < 0.05
+    panel.setup.schedule.setCurrentText("step")
+    _xs, ys = panel.setup.preview.curve.getData()
+    assert ys[0] == 1.0 and ys[-1] == pytest.approx(0.01)
+
+
+def test_widgets_drive_a_run_and_the_charts_receive_its_data(panel, qtbot):
+    set_up(panel, steps=20)
+    panel.setup.schedule.setCurrentText("warmup-cosine")
+    panel.setup.clip.setValue(1.0)
+    pick(panel, qtbot, "adamw")
+    form = panel.optimizers.form
+    edit = form.rows["lr"].edit
+    edit.setText("0.01")
+    edit.editingFinished.emit()
+    panel.optimizers.impl.setCurrentText("foreach")
+    pick(panel, qtbot, "adafactor")
+    run_to_end(panel, qtbot)
+
+    config = panel.session.config
+    assert config.steps == 20 and config.clip_grad_norm == 1.0 and config.schedule.name == "warmup-cosine"
+    adamw, adafactor = config.optimizers
+    assert (adamw.name, adamw.impl, adamw.hp["lr"]) == ("adamw", "foreach", 0.01)
+    assert adafactor.name == "adafactor"
+    charts = panel.charts
+    for k in range(2):
+        xs, ys = charts._train[k].getData()
+        assert len(xs) == 20 and list(xs) == list(range(1, 21))
+        # What the charts show is what the session computed on the worker thread.
+        assert list(10**ys) == pytest.approx(panel.session.summaries[k].train_loss)  # log-y plots keep log10
+        assert panel.runs[k].val_loss == panel.session.summaries[k].val_loss
+        assert len(charts._val[k].getData()[0]) >= 1 and len(charts._acc[k].getData()[0]) >= 1
+        assert len(charts._wall[k].getData()[0]) == 20
+    assert all(run.memory is not None and run.status == "done" for run in panel.runs)
+    bars = [item for plot, item in charts._bar_items if plot is charts.memory]
+    assert bars and charts._pareto_items
+    assert panel.progress.value() == panel.progress.maximum() == 40
+    assert panel.status.text().startswith("Done") and panel.run_button.isEnabled()
+
+
+def test_pause_resume_and_stop_from_the_buttons(panel, qtbot):
+    set_up(panel, steps=5000)
+    pick(panel, qtbot, "sgd")
+    qtbot.mouseClick(panel.run_button, QtCore.Qt.MouseButton.LeftButton)
+    assert panel.is_running() and not panel.run_button.isEnabled() and not panel.setup.model.isEnabled()
+    qtbot.waitUntil(lambda: panel.progress.value() >= 5, timeout=RUN_TIMEOUT_MS)
+    qtbot.mouseClick(panel.pause_button, QtCore.Qt.MouseButton.LeftButton)
+    assert panel.session.control.paused and panel.pause_button.text() == "Resume"
+    qtbot.wait(300)  # let the batch in flight arrive
+    held = panel.progress.value()
+    qtbot.wait(300)
+    assert panel.progress.value() == held < 5000  # nothing moves while paused
+    qtbot.mouseClick(panel.pause_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.progress.value() > held, timeout=RUN_TIMEOUT_MS)
+    with qtbot.waitSignal(panel.finished, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(panel.stop_button, QtCore.Qt.MouseButton.LeftButton)
+    assert [e.status for e in panel.ended] == ["stopped"]
+    assert 0 < len(panel.runs[0].train_loss) < 5000
+    assert "Stopped" in panel.status.text() and panel.run_button.isEnabled() and panel.setup.model.isEnabled()
+
+
+def test_a_set_up_that_cannot_run_is_one_line_and_starts_nothing(panel, qtbot):
+    set_up(panel)
+    qtbot.mouseClick(panel.run_button, QtCore.Qt.MouseButton.LeftButton)
+    assert not panel.is_running()
+    assert "at least one optimizer" in panel.status.text() and "\n" not in panel.status.text()
+
+
+def test_out_of_memory_ends_one_run_and_the_panel_goes_on(panel, qtbot, monkeypatch):
+    original = torch.optim.SGD.step
+
+    def exploding(self, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(torch.optim.SGD, "step", exploding)
+    set_up(panel, steps=10)
+    pick(panel, qtbot, "adam")
+    pick(panel, qtbot, "sgd")
+    run_to_end(panel, qtbot)
+    monkeypatch.setattr(torch.optim.SGD, "step", original)
+    statuses = {e.label: e.status for e in panel.ended}
+    assert sorted(statuses.values()) == ["done", "oom"]
+    assert "out of memory" in panel.status.text() and panel.status.property("error") is True
+    assert len(panel.runs[0].train_loss) == 10 and panel.run_button.isEnabled()
+
+
+def test_main_window_has_the_training_dock(window, qtbot):
+    dock = window.docks["training"]
+    assert dock.widget() is window.training_panel
+
+    # The race's charts are the front tab at start (Qt keeps a tab behind "visible", placed off the window).
+    def on_screen(name):
+        return window.docks[name].geometry().intersects(window.rect())
+
+    qtbot.waitUntil(lambda: on_screen("charts") and not on_screen("training"))
+    window.show_training()
+    qtbot.waitUntil(lambda: on_screen("training") and not on_screen("charts"))
+    qtbot.waitUntil(lambda: window.training_panel.height() > window.height() // 3)

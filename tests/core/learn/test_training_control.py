@@ -1,0 +1,157 @@
+"""The training job pauses, resumes and stops between steps; a failing run ends alone; the GradScaler guard."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import warnings
+
+import pytest
+import torch
+
+from optviz.core.learn.amp import scaled_step
+from optviz.core.learn.config import OptimizerRun, TrainConfig
+from optviz.core.learn.control import RunControl
+from optviz.core.learn.records import RunEnded, StepRecord
+from optviz.core.learn.training import TrainingSession
+
+warnings.filterwarnings("ignore", category=UserWarning)
+
+RUNS = (OptimizerRun("adam"), OptimizerRun("sgd", {"lr": 0.05, "momentum": 0.9}))
+
+
+def config(steps=30) -> TrainConfig:
+    return TrainConfig(model="mlp", dataset="moons", optimizers=RUNS, steps=steps, batch_size=32, device="cpu")
+
+
+def start_in_thread(session: TrainingSession) -> tuple[queue.Queue, threading.Thread]:
+    events: queue.Queue = queue.Queue()
+
+    def work():
+        for event in session.events():
+            events.put(event)
+        events.put(None)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return events, thread
+
+
+def drain(events: queue.Queue, until=lambda e: e is None, limit=60.0) -> list:
+    out = []
+    while True:
+        event = events.get(timeout=limit)
+        if event is None:
+            return out
+        out.append(event)
+        if until(event):
+            return out
+
+
+def wait_quiet(events: queue.Queue, seconds=0.3) -> int:
+    """Queue size once nothing new has arrived for `seconds` (the job is blocked)."""
+    size = -1
+    while events.qsize() != size:
+        size = events.qsize()
+        time.sleep(seconds)
+    return size
+
+
+def test_pause_blocks_between_steps_and_resume_finishes_the_same_run():
+    expected = TrainingSession(config()).run_all()
+    control = RunControl()
+    session = TrainingSession(config(), control)
+    events, thread = start_in_thread(session)
+    seen = drain(events, until=lambda e: isinstance(e, StepRecord) and e.step == 5)
+    control.pause()
+    assert control.paused
+    queued = wait_quiet(events)
+    assert thread.is_alive() and queued < 2 * 30 - 10  # blocked, far from the end
+    control.resume()
+    seen += drain(events)
+    thread.join(10)
+    assert not thread.is_alive()
+    for ours, theirs in zip(session.summaries, expected, strict=True):
+        assert ours.status == "done" and ours.train_loss == theirs.train_loss and ours.val_loss == theirs.val_loss
+    assert sum(isinstance(e, RunEnded) for e in seen) == 2
+
+
+def test_stop_ends_every_run_early_even_when_paused():
+    control = RunControl()
+    session = TrainingSession(config(), control)
+    events, thread = start_in_thread(session)
+    drain(events, until=lambda e: isinstance(e, StepRecord) and e.step == 3)
+    control.pause()
+    wait_quiet(events)
+    control.stop()
+    rest = drain(events)
+    thread.join(10)
+    ends = [e for e in rest if isinstance(e, RunEnded)]
+    assert [e.status for e in ends] == ["stopped", "stopped"]
+    assert all(0 < len(s.train_loss) < 30 for s in session.summaries)
+    assert all(s.memory is not None for s in session.summaries)
+
+
+def test_out_of_memory_stops_that_run_and_the_others_go_on(monkeypatch):
+    original = torch.optim.SGD.step
+    calls = {"n": 0}
+
+    def exploding_step(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", exploding_step)
+    session = TrainingSession(config(steps=10))
+    events = list(session.events())
+    adam, sgd = session.summaries
+    assert adam.status == "done" and len(adam.train_loss) == 10
+    assert sgd.status == "oom" and len(sgd.train_loss) == 3
+    assert "out of memory at step 4" in sgd.message and "others go on" in sgd.message
+    assert "\n" not in sgd.message
+    assert [e.status for e in events if isinstance(e, RunEnded)] == ["oom", "done"]
+
+
+def test_a_diverging_run_ends_alone():
+    runs = (OptimizerRun("sgd", {"lr": 10.0, "momentum": 0.99}), OptimizerRun("adam"))
+    cfg = TrainConfig(model="mlp", dataset="moons", optimizers=runs, steps=60, batch_size=32, device="cpu")
+    wild, calm = TrainingSession(cfg).run_all()
+    assert wild.status == "diverged" and "lower the learning rate" in wild.message
+    assert calm.status == "done"
+
+
+def _scaler_run(impl_kwargs: dict, guard: bool) -> torch.Tensor:
+    """SGD with momentum under a GradScaler whose first step overflows; returns the weights after step 2."""
+    param = torch.nn.Parameter(torch.ones(1000))
+    opt = torch.optim.SGD([param], lr=0.1, momentum=0.9, **impl_kwargs)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16)
+    for loss_scale in (float("inf"), 1.0):
+        opt.zero_grad()
+        scaler.scale((param * loss_scale).sum()).backward()
+        if guard:
+            skipped = scaled_step(opt, scaler)
+            assert skipped == (loss_scale == float("inf"))
+            if skipped:
+                assert len(opt.state) == 0  # exactly "before the first step"
+        else:
+            scaler.step(opt)
+            scaler.update()
+    return param.detach().clone()
+
+
+def test_gradscaler_guard_makes_fused_sgd_match_the_for_loop_after_an_overflowing_first_step():
+    reference = _scaler_run({"foreach": False}, guard=False)
+    assert torch.allclose(reference, torch.full((1000,), 0.9))  # skipped, then a plain first momentum step
+    guarded = _scaler_run({"fused": True}, guard=True)
+    torch.testing.assert_close(guarded, reference)
+
+
+def test_fused_sgd_without_the_guard_is_what_the_guard_is_for():
+    """Documents the torch bug the guard exists for; if torch fixes it this test says so (then drop the guard)."""
+    unguarded = _scaler_run({"fused": True}, guard=False)
+    reference = _scaler_run({"foreach": False}, guard=False)
+    if torch.allclose(unguarded, reference):
+        pytest.xfail("this torch no longer keeps an uninitialised buffer after a skipped fused SGD step")
+    assert not torch.allclose(unguarded, reference)
