@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from optviz.app.model import SceneModel
+from optviz.app.quiet import signals_blocked
 from optviz.app.theme import MUTED, PANEL, TEXT
 
 
@@ -162,9 +163,7 @@ class LearnedPanel(QtWidgets.QWidget):
         if recipe is None:
             return
         widgets = (self.net, self.data, self.plane, self.resolution, self.range, self.seed, self.batch)
-        for w in widgets:
-            w.blockSignals(True)
-        try:
+        with signals_blocked(*widgets):
             self.net.setCurrentIndex(self.net.findData(recipe.model))
             self.data.setCurrentIndex(self.data.findData(recipe.dataset))
             self.plane.setCurrentIndex(self.plane.findData(recipe.plane))
@@ -172,9 +171,6 @@ class LearnedPanel(QtWidgets.QWidget):
             self.range.setValue(recipe.range)
             self.seed.setValue(recipe.seed)
             self.batch.setValue(recipe.batch_size)
-        finally:
-            for w in widgets:
-                w.blockSignals(False)
 
     def _busy(self, busy: bool) -> None:
         self.cancel.setEnabled(busy and self.model.scene.is_learned)

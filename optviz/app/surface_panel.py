@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from optviz.app.model import SceneModel
 from optviz.app.param_controls import ParamForm
 from optviz.app.previews import colormap_swatch, surface_preview
+from optviz.app.quiet import signals_blocked
 from optviz.core.errors import FormulaError
 from optviz.core.scene import COLORMAPS, LEARNED
 from optviz.core.surfaces import SURFACES, get_kind, parse_formula
@@ -170,18 +171,9 @@ class SurfacePanel(QtWidgets.QWidget):
             self._form_for = kind.name
         values = kind.schema.resolve(scene.surface_params)
         self.form.set_values(values, kind.schema.defaults())
-        blocked = [self.combo, self.seed, self.log_scale, self.top_down, self.colormap]
-        for w in blocked:
-            w.blockSignals(True)
-        try:
-            self.combo.setCurrentIndex(self.combo.findData(kind.name))
+        with signals_blocked(self.seed):
             self.seed.setValue(scene.seed)
-            self.log_scale.setChecked(self.model.log_scale())
-            self.top_down.setChecked(scene.view.top_down)
-            self.colormap.setCurrentIndex(self.colormap.findData(scene.view.colormap))
-        finally:
-            for w in blocked:
-                w.blockSignals(False)
+        self._show_view_options(kind.name)
         self.description.setText(f"{html.escape(kind.description)}<br><i>{html.escape(kind.formula)}</i>")
         is_custom = "formula" in kind.schema.names
         self.formula_box.setVisible(is_custom)
@@ -190,6 +182,15 @@ class SurfacePanel(QtWidgets.QWidget):
             self._show_formula_error(None)
         params = tuple(sorted((k, v) for k, v in values.items() if k != "noise"))
         self.preview.setPixmap(surface_preview(kind.name, 72, scene.view.colormap, params))
+
+    def _show_view_options(self, kind: str) -> None:
+        """The surface choice and the view options, as the scene has them."""
+        view = self.model.scene.view
+        with signals_blocked(self.combo, self.log_scale, self.top_down, self.colormap):
+            self.combo.setCurrentIndex(self.combo.findData(kind))
+            self.log_scale.setChecked(self.model.log_scale())
+            self.top_down.setChecked(view.top_down)
+            self.colormap.setCurrentIndex(self.colormap.findData(view.colormap))
 
     def _show_learned(self, learned: bool) -> None:
         if learned and self.learned_panel is None:
@@ -210,17 +211,7 @@ class SurfacePanel(QtWidgets.QWidget):
     def _refresh_learned(self) -> None:
         scene = self.model.scene
         self._last_recipe = scene.learned
-        blocked = [self.combo, self.log_scale, self.top_down, self.colormap]
-        for w in blocked:
-            w.blockSignals(True)
-        try:
-            self.combo.setCurrentIndex(self.combo.findData(LEARNED))
-            self.log_scale.setChecked(self.model.log_scale())
-            self.top_down.setChecked(scene.view.top_down)
-            self.colormap.setCurrentIndex(self.colormap.findData(scene.view.colormap))
-        finally:
-            for w in blocked:
-                w.blockSignals(False)
+        self._show_view_options(LEARNED)
         self.description.setText(
             "The training loss of a real network over a 2-D plane in its weight space; every optimizer trains "
             "from the same start and its real path is projected onto the one shared plane."
