@@ -28,6 +28,7 @@ from optviz.export.settings import (
     parse_size,
 )
 from optviz.export.target import check_target
+from optviz.export.timeline import format_seconds
 
 DEFAULT_NAME = "optviz-race"
 
@@ -92,12 +93,16 @@ def export(scene: Scene, settings: ExportSettings, label: str = "exporting") -> 
     from optviz.export.pipeline import ExportJob
 
     job = ExportJob(scene, settings)
-    bar = ProgressBar(label=label)
+    bar = ProgressBar(label)
     last = None
     try:
         with contextlib.closing(job.run()) as progress:
             for last in progress:
-                bar.update(last.frames_done, last.frames_total, last.eta_s, last.phase)
+                if last.frames_total <= 0:
+                    bar.show(0.0, f"{last.phase}…")
+                else:
+                    done, total = last.frames_done, last.frames_total
+                    bar.show(done / total, f"{done}/{total} frames, {format_seconds(last.eta_s)} left")
     finally:
         bar.close()
     return last.frames_done if last is not None else 0

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from optviz.cli.progress import ProgressBar
 from optviz.cli.race_cmd import check_writable
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
@@ -26,7 +27,6 @@ from optviz.core.scene import atomic_write_text
 FORMAT = "optviz-landscape"
 VERSION = 1
 DEFAULT_STEPS = 200
-BAR_WIDTH = 28
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -86,34 +86,13 @@ def recipe_from_args(args: argparse.Namespace) -> tuple[LearnedRecipe, list]:
     return recipe, resolve_configs(entries)
 
 
-class ProgressBar:
-    """One line on stderr, redrawn in place: stage, a bar, and what is being done."""
-
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stderr
-        self.last = ""
-
-    def show(self, fraction: float, text: str) -> None:
-        filled = round(max(0.0, min(1.0, fraction)) * BAR_WIDTH)
-        line = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {fraction * 100:3.0f}% {text}"
-        if line != self.last:
-            self.stream.write("\r" + line.ljust(len(self.last)))
-            self.stream.flush()
-            self.last = line
-
-    def close(self) -> None:
-        if self.last:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def run(args: argparse.Namespace) -> int:
     from optviz.core.learn.learned_race import learned_race_steps
 
     check_writable(args.out)
     check_writable(args.json)
     recipe, configs = recipe_from_args(args)
-    bar = ProgressBar()
+    bar = ProgressBar("landscape", terminal_only=False)
     result = None
     k_count = max(len(configs), 1)
     try:

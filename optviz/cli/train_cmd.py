@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import TextIO
 
+from optviz.cli.progress import ProgressBar
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
-
-BAR_WIDTH = 28
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -101,29 +99,18 @@ def config_from_args(args: argparse.Namespace):
 
 
 class TrainProgress:
-    """One line on stderr, redrawn in place on a terminal; one plain line per finished run otherwise."""
+    """Steps done out of all runs' steps, on the shared bar; messages get lines of their own."""
 
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.total, self.done, self._last = max(1, total), 0, 0.0
+        self.bar = ProgressBar("training", stream)
+        self.total, self.done = max(1, total), 0
 
     def step(self, label: str) -> None:
         self.done += 1
-        now = time.monotonic()
-        if not self.tty or (now - self._last < 0.1 and self.done < self.total):
-            return
-        self._last = now
-        filled = int(BAR_WIDTH * self.done / self.total)
-        line = f"training {'█' * filled}{'·' * (BAR_WIDTH - filled)} {self.done}/{self.total} steps  {label}"
-        self.stream.write("\r" + line.ljust(90)[:110])
-        self.stream.flush()
+        self.bar.show(self.done / self.total, f"{self.done}/{self.total} steps  {label}")
 
     def message(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r" + " " * 110 + "\r")
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self.bar.message(text)
 
 
 def run(args: argparse.Namespace) -> int:
