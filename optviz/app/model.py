@@ -75,13 +75,13 @@ class SceneModel(QtCore.QObject):
         """The surface built from the scene (cached until the surface changes).
 
         A learned surface comes with its race result (it is computed by the same job); until the first one
-        lands, a flat placeholder stands in for it.
+        lands, the view shows a flat floor titled "computing…" beside the panel's progress bar.
         """
         if self._scene.is_learned:
             learned = getattr(self.result, "surface", None)
             if learned is not None:
                 return learned
-            from optviz.app.learned_placeholder import pending_surface
+            from optviz.app.learned_pending import pending_surface
 
             return pending_surface()
         if self._surface is None:

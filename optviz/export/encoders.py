@@ -8,6 +8,7 @@ the container format named explicitly since that path's suffix is ".part".
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,14 +23,14 @@ QUALITY = {
 }
 
 
-class Encoder:
-    """Base: `write(rgba)`, `close()`, `abort()`."""
+class Encoder(ABC):
+    """What every writer does: `write(rgba)` each frame, `close()` to finish the file, `abort()` to give up."""
 
-    def write(self, rgba: np.ndarray) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def write(self, rgba: np.ndarray) -> None: ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None: ...
 
     def abort(self) -> None:
         self.close_quietly()
