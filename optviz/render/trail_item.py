@@ -7,10 +7,13 @@ the shader's a_prev / a_pos / a_next can read the same buffer two vertices apart
 overwrites only its block unless it outgrew it. The time cursor is a uniform plus a draw count: moving it
 uploads nothing.
 
-Long paths are drawn with a vertex budget: after its full-resolution points, a block holds coarser copies of
-the path (every 2nd, 4th, ... point, plus the last). A path showing more than `max_segments` segments is
-drawn as the coarsest-needed copy up to the last of its points before the cursor, then at full resolution
-from there to the head, so the head is exact and a short race looks exactly as before.
+Screen-space simplification: an optimizer creeping into a minimum puts hundreds of steps into a few pixels,
+and on software GL every vertex costs as much as a pixel-sized triangle. So each frame draws a path's points
+only where they are at least `tolerance_px` apart along the path on screen (`screen_simplify`: every dropped
+point lies within that distance of a drawn one), from a second buffer of simplified blocks, then the last
+stretch from the last simplified point to the head at full resolution, so the head is exact. The
+simplification depends on the camera and the path only: a still camera (playing a race) reuses it, an
+orbiting one recomputes it (vectorised; the uploads are a few kilobytes).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class _TrailGPU:
         self.buffer = Buffer()
         self.version = -1
         self.block_versions: dict[int, int] = {}
+        self.simplified = Buffer()
+        self.simplified_version = -1
 
 
 def _capacity(n: int) -> int:
@@ -48,32 +53,42 @@ def _block(points: np.ndarray, steps: np.ndarray, capacity: int) -> np.ndarray:
     return np.repeat(data, 2, axis=0)
 
 
-def _level_strides(capacity: int, budget: int) -> list[int]:
-    """Strides (2, 4, 8, ...) of the coarse copies a block of this capacity keeps, the last within budget."""
-    strides = []
-    stride = 1
-    while (capacity - 1) // stride > budget:
-        stride *= 2
-        strides.append(stride)
-    return strides
+def _path_block(points: np.ndarray, steps: np.ndarray, capacity: int) -> np.ndarray:
+    """`_block`, or no rows at all for an empty path."""
+    return _block(points, steps, capacity) if len(points) else np.zeros((0, 4), dtype=np.float32)
 
 
-def _level_capacity(capacity: int, stride: int) -> int:
-    return (capacity - 1) // stride + 2
+def screen_simplify(
+    points: np.ndarray, mvp: np.ndarray, viewport: Sequence[float], tolerance_px: float, max_segments: int
+) -> np.ndarray:
+    """Indices of the points of a polyline worth drawing at this camera, always the first and the last.
 
-
-def _path_block(points: np.ndarray, steps: np.ndarray, capacity: int, budget: int) -> tuple[np.ndarray, list]:
-    """A path's whole block: full resolution, then its coarse copies; and [(first vertex, stride)] of these."""
-    parts = [_block(points, steps, capacity)]
-    levels = []
+    A point is kept when the path's length on screen since the start crosses into the next `tolerance_px`
+    interval, so every dropped point lies within `tolerance_px` (along the path, hence also in a straight
+    line) of the kept point before it, and every step longer than that keeps both its ends. Points behind
+    the eye make the projection meaningless: then nothing is dropped. If more than `max_segments` remain
+    (a path zig-zagging across the whole view), every k-th of them is kept.
+    """
     n = len(points)
-    for stride in _level_strides(capacity, budget):
-        idx = np.arange(0, n, stride)
-        if idx[-1] != n - 1:
-            idx = np.append(idx, n - 1)
-        levels.append((sum(len(p) for p in parts), stride))
-        parts.append(_block(points[idx], steps[idx], _level_capacity(capacity, stride)))
-    return np.concatenate(parts), levels
+    if n <= 2 or tolerance_px <= 0.0:
+        kept = np.arange(n)
+    else:
+        rows = mvp[[0, 1, 3]]
+        clip = np.asarray(points, dtype=np.float64) @ rows[:, :3].T + rows[:, 3]
+        if not (clip[:, 2] > 1e-9).all():
+            kept = np.arange(n)
+        else:
+            pixels = clip[:, :2] / clip[:, 2:] * (0.5 * np.asarray(viewport, dtype=np.float64))
+            length = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pixels, axis=0).T))])
+            interval = np.floor(length / tolerance_px)
+            keep = np.empty(n, dtype=bool)
+            keep[0] = keep[-1] = True
+            keep[1:-1] = interval[1:-1] != interval[:-2]
+            kept = np.flatnonzero(keep)
+    if len(kept) - 1 > max_segments > 0:
+        thinned = kept[:: -(-(len(kept) - 1) // max_segments)]
+        kept = thinned if thinned[-1] == n - 1 else np.append(thinned, n - 1)
+    return kept
 
 
 class TrailItem(SceneItem):
@@ -84,7 +99,9 @@ class TrailItem(SceneItem):
     visible trail), `depth_bias` (box units towards the camera, keeps ribbons off the surface they lie on),
     `clip` (box half sizes outside which nothing is drawn; None: no clipping), `shade` (tube shading 0..1),
     `xray` (opacity of the parts hidden behind the surface, drawn thin and uncased in a second pass with the
-    depth test inverted, so a run down a narrow valley is never lost; 0 turns it off).
+    depth test inverted, so a run down a narrow valley is never lost; 0 turns it off), `tolerance_px` (screen
+    distance within which points are merged, see the module doc; 0 draws every point) and `max_segments`
+    (segments drawn per path at most before the stretch to the head).
     """
 
     def __init__(
@@ -99,6 +116,7 @@ class TrailItem(SceneItem):
         depth_bias: float = 0.012,
         shade: float = 1.0,
         xray: float = 0.5,
+        tolerance_px: float = 1.0,
         max_segments: int = 2000,
         parentItem=None,
     ):
@@ -113,7 +131,7 @@ class TrailItem(SceneItem):
         self.depth_bias = float(depth_bias)
         self.shade = float(shade)
         self.xray = float(xray)
-        #: Vertex budget: segments drawn per path at most, before the last stretch to the head (see module doc).
+        self.tolerance_px = float(tolerance_px)
         self.max_segments = int(max_segments)
         self.clip: tuple[float, float] | None = None
         self._paths: list[np.ndarray] = []
@@ -122,7 +140,15 @@ class TrailItem(SceneItem):
         self._colors: list[tuple[float, float, float, float]] = []
         self._visible: list[bool] = []
         self._offsets = np.zeros(1, dtype=np.int64)  # first vertex of each block
-        self._levels: list[list[tuple[int, int]]] = []  # per path: (first vertex in its block, stride)
+        self._path_versions: list[int] = []  # bumped whenever a path changes, to redo its simplification
+        # The simplified blocks (see the module doc): the camera they were made for, per path the kept point
+        # indices and the path version they were made from, and all blocks in one array.
+        self._kept_key: tuple | None = None
+        self._kept: list[np.ndarray] = []
+        self._kept_versions: list[int] = []
+        self._simplified_offsets = np.zeros(1, dtype=np.int64)
+        self._simplified_data = np.zeros((0, 4), dtype=np.float32)
+        self._simplified_version = 0
         self._data = np.zeros((0, 4), dtype=np.float32)
         self._version = 0
         self._block_versions: dict[int, int] = {}
@@ -171,20 +197,18 @@ class TrailItem(SceneItem):
             self._rebuild()
             return
         start, stop = int(self._offsets[index]), int(self._offsets[index + 1])
-        self._data[start:stop], self._levels[index] = _path_block(
-            path, steps, self._capacities[index], self.max_segments
-        )
+        self._data[start:stop] = _path_block(path, steps, self._capacities[index])
+        self._path_versions[index] += 1
         self._block_versions[index] = self._block_versions.get(index, 0) + 1
         self.update()
 
     def _rebuild(self) -> None:
         self._capacities = [_capacity(len(p)) if len(p) else 0 for p in self._paths]
-        built = [
-            _path_block(p, st, cap, self.max_segments) if len(p) else (np.zeros((0, 4), np.float32), [])
-            for p, st, cap in zip(self._paths, self._steps, self._capacities, strict=True)
-        ]
-        blocks = [b for b, _ in built]
-        self._levels = [levels for _, levels in built]
+        paths = zip(self._paths, self._steps, self._capacities, strict=True)
+        blocks = [_path_block(p, st, cap) for p, st, cap in paths]
+        self._path_versions = [v + 1 for v in self._path_versions[: len(self._paths)]]
+        self._path_versions += [0] * (len(self._paths) - len(self._path_versions))
+        self._kept_key = None
         sizes = np.array([len(b) for b in blocks], dtype=np.int64)
         self._offsets = np.concatenate([[0], np.cumsum(sizes)])
         self._data = np.concatenate(blocks) if blocks else np.zeros((0, 4), np.float32)
@@ -203,6 +227,9 @@ class TrailItem(SceneItem):
 
     # ---- drawing --------------------------------------------------------------------------------------
     def _sync(self, gpu: _TrailGPU) -> None:
+        if gpu.simplified_version != self._simplified_version:
+            gpu.simplified.upload(self._simplified_data)
+            gpu.simplified_version = self._simplified_version
         if gpu.version != self._version:
             gpu.buffer.upload(self._data)
             gpu.version = self._version
@@ -214,14 +241,34 @@ class TrailItem(SceneItem):
                 gpu.buffer.write(start * _STRIDE, self._data[start:stop])
                 gpu.block_versions[index] = version
 
+    def _simplify(self, mvp: np.ndarray, viewport) -> None:
+        """Bring the simplified blocks up to date with this camera and the paths (see the module doc)."""
+        key = (mvp.tobytes(), tuple(float(v) for v in viewport), self.tolerance_px, self.max_segments)
+        if key != self._kept_key:
+            self._kept_key = key
+            self._kept = [np.zeros(0, dtype=np.int64)] * len(self._paths)
+            self._kept_versions = [-1] * len(self._paths)
+        stale = [i for i, version in enumerate(self._path_versions) if self._kept_versions[i] != version]
+        if not stale:
+            return
+        for i in stale:
+            self._kept[i] = screen_simplify(self._paths[i], mvp, viewport, self.tolerance_px, self.max_segments)
+            self._kept_versions[i] = self._path_versions[i]
+        paths = zip(self._paths, self._steps, self._kept, strict=True)
+        blocks = [_path_block(p[k], st[k], len(k)) for p, st, k in paths]
+        self._simplified_offsets = np.concatenate([[0], np.cumsum([len(b) for b in blocks], dtype=np.int64)])
+        self._simplified_data = np.concatenate(blocks) if blocks else np.zeros((0, 4), np.float32)
+        self._simplified_version += 1
+
     def draw(self, viewport) -> None:
         if not self._paths or len(self._data) == 0:
             return
         from optviz.render.shaders import get_program
 
+        mv, proj = self.matrices()
+        self._simplify(proj @ mv, viewport)
         gpu = self._gpu.get()
         self._sync(gpu)
-        mv, proj = self.matrices()
         scale = self.effective_pixel_scale()
         last = max((float(st[-1]) for st in self._steps if len(st)), default=0.0)
         cursor = last if self.cursor is None else self.cursor
@@ -246,23 +293,18 @@ class TrailItem(SceneItem):
             prog.set("u_depth_bias", self.depth_bias)
             prog.set("u_shade", self.shade)
             prog.set("u_clip", self.clip if self.clip is not None else (1e9, 1e9))
-            prog.set("u_cut", 1e30)
-            gpu.buffer.bind()
-            attribs.pointer(0, 4, _STRIDE, 0)
-            attribs.pointer(1, 4, _STRIDE, 2 * _STRIDE)
-            attribs.pointer(2, 4, _STRIDE, 4 * _STRIDE)
+            plan = self._draw_plan(cursor)
             if self.xray > 0.0:
                 GL.glDepthFunc(GL.GL_GREATER)
                 prog.set("u_opacity", self.xray)
                 prog.set("u_width", 0.75 * self.width * scale)
                 prog.set("u_outline", 0.0)
-                self._draw_paths(prog, cursor)
+                self._draw_strips(prog, gpu, attribs, plan)
                 GL.glDepthFunc(GL.GL_LESS)
                 prog.set("u_width", self.width * scale)
                 prog.set("u_outline", self.outline * scale)
             prog.set("u_opacity", 1.0)
-            self._draw_paths(prog, cursor)
-            attribs.release()
+            self._draw_strips(prog, gpu, attribs, plan)
 
     def visible_points(self, index: int, cursor: float | None = None) -> int:
         """How many points of path `index` the cursor shows (the last one possibly cut short)."""
@@ -277,38 +319,40 @@ class TrailItem(SceneItem):
         partial = 1 if 0 < whole < len(steps) and cursor > steps[whole - 1] + 1e-9 else 0
         return whole + partial
 
-    def _draw_paths(self, prog, cursor: float) -> None:
+    def _draw_plan(self, cursor: float) -> list[tuple]:
+        """Per visible path: (colour, cursor, simplified (first vertex, count, cut step) or None, full-resolution
+        (first vertex, count)). The simplified strip runs to the last kept point m at or before the last point
+        wholly shown; the full-resolution strip from m to the head."""
+        plan = []
         for i, path in enumerate(self._paths):
             if len(path) < 2 or not self._visible[i]:
                 continue
             points = self.visible_points(i, cursor)
             if points < 2:
                 continue
-            prog.set("u_cursor", min(cursor, float(self._steps[i][-1])))
-            prog.set("u_color", self._colors[i])
-            offset = int(self._offsets[i])
-            seam = self._seam(i, points, cursor)
-            if seam is None:
-                GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, offset, 2 * points)
-                continue
-            level_first, stride, m = seam
-            # The coarse copy up to full-resolution point m (a multiple of the stride), then m .. the head.
-            prog.set("u_cut", float(self._steps[i][m]))
-            GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, offset + level_first, 2 * (m // stride + 1))
-            prog.set("u_cut", 1e30)
-            GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, offset + 2 * m, 2 * (points - m))
+            steps, kept = self._steps[i], self._kept[i]
+            last = min(max(int(np.searchsorted(steps, cursor, side="right")) - 1, 0), points - 1)
+            j = int(np.searchsorted(kept, last, side="right")) - 1
+            m = int(kept[j])
+            # j == m: nothing was dropped up to m, so the full-resolution strip alone draws it all.
+            simplified = None if j == m else (int(self._simplified_offsets[i]), 2 * (j + 1), float(steps[m]))
+            start = 0 if simplified is None else m
+            full = (int(self._offsets[i]) + 2 * start, 2 * (points - start))
+            plan.append((self._colors[i], min(cursor, float(steps[-1])), simplified, full))
+        return plan
 
-    def _seam(self, index: int, points: int, cursor: float) -> tuple[int, int, int] | None:
-        """(first vertex of the coarse copy, its stride, full-resolution point where it hands over) for a path
-        showing more segments than the budget; None to draw it whole at full resolution."""
-        levels = self._levels[index]
-        if not levels or points - 1 <= self.max_segments:
-            return None
-        steps = self._steps[index]
-        last = int(np.searchsorted(steps, cursor, side="right")) - 1  # last point wholly shown
-        last = min(max(last, 0), points - 1)
-        for level_first, stride in levels:
-            if last // stride <= self.max_segments or stride == levels[-1][1]:
-                m = (last // stride) * stride
-                return (level_first, stride, m) if m > 0 else None
-        return None
+    def _draw_strips(self, prog, gpu: _TrailGPU, attribs: AttribState, plan: list[tuple]) -> None:
+        for buffer, simplified in ((gpu.simplified, True), (gpu.buffer, False)):
+            buffer.bind()
+            attribs.pointer(0, 4, _STRIDE, 0)
+            attribs.pointer(1, 4, _STRIDE, 2 * _STRIDE)
+            attribs.pointer(2, 4, _STRIDE, 4 * _STRIDE)
+            for color, cursor, body, full in plan:
+                if simplified and body is None:
+                    continue
+                prog.set("u_color", color)
+                prog.set("u_cursor", cursor)
+                # The simplified strip ends at its cut step: the next kept point must not bend its last join.
+                prog.set("u_cut", body[2] if simplified else 1e30)
+                GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, *(body[:2] if simplified else full))
+            attribs.release()

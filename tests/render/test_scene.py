@@ -333,24 +333,27 @@ def test_the_widget_cache_hits_across_cursor_moves_and_trail_updates(qtbot):
     view.close()
 
 
-def test_long_trails_are_drawn_within_a_vertex_budget(scene):
+def test_long_trails_are_simplified_on_screen(scene):
+    """Thousands of sub-pixel steps are drawn through a few hundred points, with the same picture; a still
+    camera reuses the simplification while the cursor moves; an orbit redoes it."""
     scene.set_surface(Rosenbrock(), resolution=64)
-    t = np.linspace(0.0, 1.0, 3001)[:, None]
+    t = np.linspace(0.0, 1.0, 3001)[:, None] ** 0.3  # creeping: most steps are far below a pixel
     path = np.array([-1.5, 2.5]) * (1 - t) + np.array([1.0, 1.0]) * t + 0.2 * np.sin(6 * t)
     scene.set_trails([path], colors=[RED])
     scene.set_cursor(2500.5)
-    scene.trails.max_segments = 10**9
-    scene.trails._rebuild()
+    scene.trails.tolerance_px, scene.trails.max_segments = 0.0, 10**9
     full = scene.render_image()
-    scene.trails.max_segments = 200
-    scene.trails._rebuild()
-    assert scene.trails._seam(0, scene.trails.visible_points(0), 2500.5) is not None
-    budget = scene.render_image()
-    diff = np.abs(full.astype(int) - budget)[..., :3].sum(-1)
+    assert len(scene.trails._kept[0]) == len(scene.trails.paths[0])
+    scene.trails.tolerance_px = 1.0
+    simplified = scene.render_image()
+    assert len(scene.trails._kept[0]) < len(scene.trails.paths[0]) / 5
+    diff = np.abs(full.astype(int) - simplified)[..., :3].sum(-1)
     assert (diff > 60).mean() < 0.002
-    # A short prefix is drawn at full resolution: identical.
-    scene.set_cursor(150)
-    short = scene.render_image()
-    scene.trails.max_segments = 10**9
-    scene.trails._rebuild()
-    assert np.array_equal(short, scene.render_image())
+    version = scene.trails._simplified_version
+    scene.set_cursor(1000.25)
+    scene.render_image()
+    assert scene.trails._simplified_version == version
+    scene.orbit(5.0)
+    scene.render_image()
+    assert scene.trails._simplified_version == version + 1
+
