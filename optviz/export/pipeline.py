@@ -112,6 +112,13 @@ class ExportJob:
                 view.set_camera_state(self.camera)
             base = view.camera_state()
             moving = settings.camera.kind != "static"
+            if overlay.legend_rect is not None:
+                # Keep the scene clear of the legend for the whole video (a moving camera: over a sample of
+                # its positions, so the lens stays put while the camera moves).
+                sample = np.unique(np.linspace(0, timeline.frames - 1, min(timeline.frames, 61)).round().astype(int))
+                cameras = [timeline.camera_at(int(i), base, settings.camera) for i in sample] if moving else []
+                r = overlay.legend_rect
+                view.set_lens(*view.lens_clear_of((r.left(), r.top(), r.right(), r.bottom()), (w, h), cameras))
             for i in range(timeline.frames):
                 if moving:
                     view.set_camera_state(timeline.camera_at(i, base, settings.camera))

@@ -450,6 +450,12 @@ class SceneView(QtCore.QObject):
         }
 
     def set_camera_state(self, state: dict) -> None:
+        self._aim(state)
+        self._top_down = False
+        self.axes.show_z = True
+
+    def _aim(self, state: dict) -> None:
+        """Set the camera from a (possibly partial) camera state; nothing else changes."""
         if "fov" in state:
             self.view.opts["fov"] = float(state["fov"])
         center = state.get("center")
@@ -459,8 +465,54 @@ class SceneView(QtCore.QObject):
             elevation=state.get("elevation"),
             azimuth=state.get("azimuth"),
         )
-        self._top_down = False
-        self.axes.show_z = True
+
+    # ---- the lens ----------------------------------------------------------------------------------------
+    def set_lens(self, scale: float = 1.0, shift: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Scale and shift the whole picture in normalised device coordinates (see optviz.render.view);
+        the defaults turn the lens off."""
+        self.view.lens_scale = float(scale)
+        self.view.lens_shift = (float(shift[0]), float(shift[1]))
+        self.view.update()
+
+    def lens_clear_of(
+        self,
+        box: tuple[float, float, float, float],
+        size: tuple[int, int],
+        cameras: Sequence[dict] = (),
+        gap: float = 12.0,
+    ) -> tuple[float, tuple[float, float]]:
+        """(scale, shift) for `set_lens` that moves the scene (its block and labels) right of `box`, an overlay
+        in the top-left corner ((x0, y0, x1, y1) pixels, top-left origin, at this `size`), at the current
+        camera and every camera state in `cameras` (a moving export), centred in the band between the box
+        and the right edge, shrunk only if it is wider than that band. No lens, (1, (0, 0)), when the scene
+        is clear of the box already, or when it would have to shrink to less than half its size."""
+        off = (1.0, (0.0, 0.0))
+        w, h = size
+        view = self.view
+        saved_lens, saved_camera = (view.lens_scale, view.lens_shift), self.camera_state()
+        view.lens_scale, view.lens_shift = off
+        try:
+            frame = self._frame_points(self._top_down)
+            pixels = [self.project(frame, size)]
+            for state in cameras:
+                self._aim(state)
+                pixels.append(self.project(frame, size))
+        finally:
+            view.lens_scale, view.lens_shift = saved_lens
+            self._aim(saved_camera)
+        xy = np.concatenate(pixels)
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        x0, y0, x1, y1 = box
+        if lo[0] >= x1 or hi[0] <= x0 or lo[1] >= y1 or hi[1] <= y0:
+            return off
+        band = (x1 + gap, w - gap)
+        scale = min(1.0, (band[1] - band[0]) / max(hi[0] - lo[0], 1e-9))
+        if scale < 0.5:
+            return off
+        # In pixels: x -> scale * x + bx (centred in the band), y -> scale * y + cy (about its own centre).
+        bx = 0.5 * (band[0] + band[1]) - scale * 0.5 * (lo[0] + hi[0])
+        cy = (1.0 - scale) * 0.5 * (lo[1] + hi[1])
+        return scale, (scale - 1.0 + 2.0 * bx / w, 1.0 - scale - 2.0 * cy / h)
 
     # ---- projection and picking ----------------------------------------------------------------------
     def _size(self) -> tuple[int, int]:

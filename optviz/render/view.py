@@ -5,6 +5,8 @@ render in either. Changes from pyqtgraph's defaults:
 
 - the field of view spans the *shorter* side of the viewport (a scene framed for one aspect ratio stays
   framed at any other, e.g. a 16:9 export of a 4:3 window);
+- a lens (`lens_scale`, `lens_shift`): the whole picture scaled and shifted in normalised device coordinates,
+  so an exporter can move the scene clear of an overlay without touching the camera;
 - the clip planes hug the scene (pyqtgraph's near = distance/1000 leaves the depth buffer too coarse for
   trails lying on the surface);
 - a static-layer cache: items flagged `static_layer` (surface, axes, minima, start markers) are drawn into
@@ -44,6 +46,9 @@ class _SceneCamera:
     far_factor = 20.0
     #: While set (offscreen renders), items use this pixel scale instead of their own times the device ratio.
     pixel_scale_override: float | None = None
+    #: The lens: normalised device coordinates become scale * ndc + shift (1 and (0, 0): no change).
+    lens_scale = 1.0
+    lens_shift = (0.0, 0.0)
 
     def projectionMatrix(self, region, viewport):
         x0, y0, w, h = viewport
@@ -55,10 +60,12 @@ class _SceneCamera:
             t, r = half, half * w / h
         else:
             r, t = half, half * h / w
-        left = r * ((region[0] - x0) * (2.0 / w) - 1)
-        right = r * ((region[0] + region[2] - x0) * (2.0 / w) - 1)
-        bottom = t * ((region[1] - y0) * (2.0 / h) - 1)
-        top = t * ((region[1] + region[3] - y0) * (2.0 / h) - 1)
+        # The region's edges in the lens's output coordinates, mapped back through the lens.
+        s, (sx, sy) = self.lens_scale, self.lens_shift
+        left = r * ((region[0] - x0) * (2.0 / w) - 1 - sx) / s
+        right = r * ((region[0] + region[2] - x0) * (2.0 / w) - 1 - sx) / s
+        bottom = t * ((region[1] - y0) * (2.0 / h) - 1 - sy) / s
+        top = t * ((region[1] + region[3] - y0) * (2.0 / h) - 1 - sy) / s
         tr = QtGui.QMatrix4x4()
         tr.frustum(left, right, bottom, top, near, far)
         return tr
@@ -214,7 +221,8 @@ class _LayeredPaint:
         c = o["center"]
         rot = o.get("rotation")
         rot = (rot.scalar(), rot.x(), rot.y(), rot.z()) if rot is not None else None
-        return (c.x(), c.y(), c.z(), o["distance"], o["fov"], o.get("elevation"), o.get("azimuth"), rot)
+        lens = (getattr(self, "lens_scale", 1.0), getattr(self, "lens_shift", (0.0, 0.0)))
+        return (c.x(), c.y(), c.z(), o["distance"], o["fov"], o.get("elevation"), o.get("azimuth"), rot, lens)
 
     def _context_objects(self) -> dict:
         """This view's GL objects (static layer, render target) in the current context."""

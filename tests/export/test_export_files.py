@@ -107,3 +107,16 @@ def test_full_disk_is_one_clear_error_and_leaves_nothing(qapp, tmp_path, race_sc
         ExportJob(race_scene, settings(tmp_path / "race.mp4")).run_to_end()
     assert "\n" not in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_scene_is_kept_clear_of_the_legend(qapp, tmp_path, race_scene, monkeypatch):
+    from optviz.render import SceneView
+
+    lenses = []
+    monkeypatch.setattr(SceneView, "set_lens", lambda self, *lens: lenses.append(lens))
+    job = ExportJob(race_scene, settings(tmp_path / "x.mp4", size=(640, 360), overlays=frozenset({"legend"})))
+    next(iter(job.frames()))
+    assert len(lenses) == 1 and lenses[0][1][0] > 0.05  # moved right
+    lenses.clear()
+    next(iter(ExportJob(race_scene, settings(tmp_path / "x.mp4", size=(640, 360))).frames()))
+    assert lenses == []  # no legend: the scene's own framing

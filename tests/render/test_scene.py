@@ -357,3 +357,37 @@ def test_long_trails_are_simplified_on_screen(scene):
     scene.render_image()
     assert scene.trails._simplified_version == version + 1
 
+
+def test_the_lens_shifts_and_scales_the_picture_and_the_projection_with_it(scene):
+    scene.set_surface(Paraboloid(), resolution=64)
+    frame = scene._frame_points(False)
+    before_px = scene.project(frame)
+    before = np.nonzero(non_background(scene.render_image()))[1].mean()
+    scene.set_lens(1.0, (0.5, 0.0))  # a quarter of the width to the right
+    after = np.nonzero(non_background(scene.render_image()))[1].mean()
+    assert after - before == pytest.approx(W / 4, abs=W * 0.04)
+    assert np.allclose(scene.project(frame), before_px + [W / 4, 0.0])
+    scene.set_lens(0.5, (0.0, 0.0))
+    centre = np.array([W / 2, H / 2])
+    assert np.allclose(scene.project(frame) - centre, 0.5 * (before_px - centre))
+    scene.set_lens()
+    assert np.allclose(scene.project(frame), before_px)
+
+
+def test_lens_clear_of_moves_the_scene_right_of_an_overlay(scene):
+    scene.set_surface(Rosenbrock(), resolution=64)
+    frame = scene._frame_points(False)
+    box = (0.0, 0.0, 0.3 * W, 0.5 * H)
+    assert scene.project(frame)[:, 0].min() < box[2]  # the default framing runs under the box
+    camera = scene.camera_state()
+    cameras = [dict(camera, azimuth=camera["azimuth"] + a) for a in (0.0, 45.0, 90.0)]
+    lens = scene.lens_clear_of(box, (W, H), cameras)
+    assert scene.camera_state() == camera  # the camera is left as it was
+    assert 0.5 <= lens[0] <= 1.0
+    scene.set_lens(*lens)
+    for state in cameras:
+        scene.set_camera_state(state)
+        px = scene.project(frame)
+        assert px[:, 0].min() >= box[2] - 0.5 and px[:, 0].max() <= W + 0.5
+    # Clear already: no lens.
+    assert scene.lens_clear_of((0.0, 0.0, 4.0, 4.0), (W, H)) == (1.0, (0.0, 0.0))
