@@ -483,9 +483,10 @@ class SceneView(QtCore.QObject):
     ) -> tuple[float, tuple[float, float]]:
         """(scale, shift) for `set_lens` that moves the scene (its block and labels) right of `box`, an overlay
         in the top-left corner ((x0, y0, x1, y1) pixels, top-left origin, at this `size`), at the current
-        camera and every camera state in `cameras` (a moving export), centred in the band between the box
-        and the right edge, shrunk only if it is wider than that band. No lens, (1, (0, 0)), when the scene
-        is clear of the box already, or when it would have to shrink to less than half its size."""
+        camera and every camera state in `cameras` (a moving export): moved right just far enough to clear
+        the box (so it stays as near the middle as it can), shrunk only if it is wider than the band between
+        the box and the right edge. No lens, (1, (0, 0)), when the scene is clear of the box already, or
+        when it would have to shrink to less than half its size."""
         off = (1.0, (0.0, 0.0))
         w, h = size
         view = self.view
@@ -509,8 +510,8 @@ class SceneView(QtCore.QObject):
         scale = min(1.0, (band[1] - band[0]) / max(hi[0] - lo[0], 1e-9))
         if scale < 0.5:
             return off
-        # In pixels: x -> scale * x + bx (centred in the band), y -> scale * y + cy (about its own centre).
-        bx = 0.5 * (band[0] + band[1]) - scale * 0.5 * (lo[0] + hi[0])
+        # In pixels: x -> scale * x + bx (its left edge onto the band's), y -> scale * y + cy (about its centre).
+        bx = band[0] - scale * lo[0]
         cy = (1.0 - scale) * 0.5 * (lo[1] + hi[1])
         return scale, (scale - 1.0 + 2.0 * bx / w, 1.0 - scale - 2.0 * cy / h)
 

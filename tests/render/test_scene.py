@@ -366,7 +366,7 @@ def test_the_lens_shifts_and_scales_the_picture_and_the_projection_with_it(scene
     scene.set_lens(1.0, (0.5, 0.0))  # a quarter of the width to the right
     after = np.nonzero(non_background(scene.render_image()))[1].mean()
     assert after - before == pytest.approx(W / 4, abs=W * 0.04)
-    assert np.allclose(scene.project(frame), before_px + [W / 4, 0.0])
+    assert np.allclose(scene.project(frame), before_px + np.array([W / 4, 0.0]))
     scene.set_lens(0.5, (0.0, 0.0))
     centre = np.array([W / 2, H / 2])
     assert np.allclose(scene.project(frame) - centre, 0.5 * (before_px - centre))
