@@ -32,6 +32,9 @@ def enabled_race(model: SceneModel) -> tuple[Scene, RaceResult, list[str]] | Non
     if not ks:
         return None
     per_run = ("positions", "losses", "grad_norms", "update_norms", "distances", "status", "stopped_at", "reasons")
+    # A learned race's readouts are per run too.
+    learned = ("plane_losses", "accuracies", "off_plane", "explained")
+    per_run += tuple(name for name in learned if getattr(result, name, None) is not None)
     subset = replace(
         result,
         configs=[result.configs[k] for k in ks],

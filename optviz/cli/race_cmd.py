@@ -114,7 +114,7 @@ def final_losses(result: RaceResult) -> np.ndarray:
 
 def print_leaderboard(scene: Scene, result: RaceResult, out) -> None:
     k_count, m_count, steps = result.shape
-    surface = scene.build_surface()
+    surface = scene.race_surface(result)
     finals = final_losses(result)
     out.write(f"{surface.title or surface.name}: {k_count} optimizer(s) x {m_count} start(s) x {steps} steps\n")
     if m_count == 1:

@@ -100,10 +100,16 @@ class Scene:
     # --- what the race engine needs ------------------------------------------------------------------
     def build_surface(self) -> Surface:
         if self.is_learned:
-            # A learned surface is computed (trained, gridded) by a job, not built from a name: see
-            # `optviz.core.learn.learned_race`; the app and `optviz landscape` run that job.
-            raise OptvizError("a learned surface is computed by training: open it in the app or use optviz landscape")
+            # A learned surface is computed (trained, gridded) by its race, not built from a name: see
+            # `run` and `race_surface`.
+            raise OptvizError("a learned surface is computed by training: run its race first")
         return get_surface(self.surface, self.surface_params)
+
+    def race_surface(self, result: RaceResult | None = None) -> Surface:
+        """The surface `result` is drawn on: a learned race carries its own (the computed grid); otherwise
+        the scene's surface."""
+        learned = getattr(result, "surface", None)
+        return learned if learned is not None else self.build_surface()
 
     def start_points(self, surface: Surface) -> np.ndarray:
         if self.grid is not None:
@@ -129,6 +135,12 @@ class Scene:
         return surface.log_scale if self.view.log_scale is None else self.view.log_scale
 
     def run(self) -> RaceResult:
+        """The race: on a learned surface, the real model trained by each optimizer and projected onto the
+        fitted plane (`optviz.core.learn.learned_race`; its result carries the surface)."""
+        if self.is_learned:
+            from optviz.core.learn.learned_race import run_learned_race
+
+            return run_learned_race(self.learned, self.run_configs(), self.steps)
         surface = self.build_surface()
         return run_race(surface, self.run_configs(), self.start_points(surface), self.steps, self.seed, self.tolerance)
 

@@ -87,7 +87,7 @@ class ExportJob:
     def title(self) -> str:
         if self.settings.title is not None:
             return self.settings.title
-        return self.scene.title or self.scene.build_surface().title or self.scene.surface
+        return self.scene.title or self.scene.race_surface(self.result).title or self.scene.surface
 
     # ---- frames ---------------------------------------------------------------------------------------------
     def frames(self) -> Iterator[np.ndarray]:
@@ -100,7 +100,7 @@ class ExportJob:
         timeline = self.timeline
         settings = self.settings
         w, h = settings.size
-        surface = self.scene.build_surface()
+        surface = self.scene.race_surface(result)
         overlay = OverlayPainter(
             result, run_captions(self.scene, result, self.colors), settings.overlays, self.title(), (w, h)
         )

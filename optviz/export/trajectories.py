@@ -19,11 +19,12 @@ VERSION = 1
 def race_json(scene: Scene, result: RaceResult) -> dict:
     """Every run (positions, losses, gradient norms, status) as plain data, ready for `json.dumps`."""
     k_count, m_count, _ = result.shape
-    surface = scene.build_surface()
+    surface = scene.race_surface(result)
     return {
         "format": FORMAT,
         "version": VERSION,
-        "surface": {"name": surface.name, "params": dict(surface.params)},
+        "surface": {"name": surface.name, "params": dict(surface.params)}
+        | ({"learned": scene.learned.to_dict()} if scene.is_learned else {}),
         "steps": result.steps,
         "seed": result.seed,
         "tolerance": result.tolerance,

@@ -98,3 +98,21 @@ def test_scene_file_describes_and_rebuilds_a_learned_surface(make_window, tmp_pa
     # Back to an analytic surface: the recipe is dropped.
     window.surface_panel.combo.setCurrentIndex(window.surface_panel.combo.findData("himmelblau"))
     assert not window.model.scene.is_learned and window.settle(60)
+
+
+def test_a_learned_race_exports_from_the_app(make_window, tmp_path):
+    from optviz.app.export_actions import enabled_race
+    from optviz.export.pipeline import ExportJob
+    from optviz.export.settings import ExportSettings
+
+    window = make_window(learned_scene())
+    assert window.settle(240)
+    window.model.set_enabled(0, False)
+    scene, result, colors = enabled_race(window.model)
+    # The learned readouts are restricted to the enabled optimizer like the rest.
+    assert result.plane_losses.shape[0] == result.positions.shape[0] == len(colors) == 1
+    assert result.surface is window.model.result.surface
+    settings = ExportSettings(out=tmp_path / "l.mp4", size=(160, 96), fps=4, seconds=0.5, overlays=frozenset())
+    frames = list(ExportJob(scene, settings, result=result, colors=colors).frames())
+    assert len(frames) == 2 and frames[-1][..., :3].std() > 10
+    assert window.exports.export_trajectories(tmp_path / "l.json")

@@ -120,3 +120,24 @@ def test_the_scene_is_kept_clear_of_the_legend(qapp, tmp_path, race_scene, monke
     lenses.clear()
     next(iter(ExportJob(race_scene, settings(tmp_path / "x.mp4", size=(640, 360))).frames()))
     assert lenses == []  # no legend: the scene's own framing
+
+
+def test_a_learned_scene_exports_its_grid_and_paths(qapp, tmp_path, monkeypatch):
+    from optviz.core.learn.recipe import LearnedRecipe
+    from optviz.core.scene import LEARNED, OptimizerEntry, Scene
+    from optviz.export.trajectories import race_json
+
+    monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    scene = Scene(
+        surface=LEARNED,
+        learned=LearnedRecipe(model="mlp", dataset="moons", plane="three-point", resolution=9),
+        optimizers=[OptimizerEntry("adam", {"lr": 0.05}, color=RED), OptimizerEntry("sgd", color=MAGENTA)],
+        steps=20,
+    ).validate()
+    job = ExportJob(scene, settings(tmp_path / "x.mp4", overlays=frozenset({"title"})))
+    frame = list(job.frames())[-1]
+    assert job.title() == "mlp on moons (three-point plane)"
+    assert covered(frame) > 0.1  # the surface block
+    assert near(frame, RED).sum() > 5 and near(frame, MAGENTA).sum() > 5  # both paths
+    data = race_json(scene, job.result)
+    assert data["surface"]["name"] == "learned" and data["surface"]["learned"]["model"] == "mlp"

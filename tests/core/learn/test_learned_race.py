@@ -79,3 +79,20 @@ def test_cancelling_stops_the_training_promptly():
     reports = list(learned_race_steps(recipe, configs, 1000, cancelled=cancelled))
     assert all(r.result is None for r in reports)
     assert polls["n"] == 6, "the run checks between steps and stops at the first check that says so"
+
+
+def test_a_learned_scene_runs_its_learned_race_and_draws_on_its_grid():
+    from optviz.core.errors import OptvizError
+    from optviz.core.scene import LEARNED, OptimizerEntry, Scene
+
+    recipe = LearnedRecipe(model="mlp", dataset="moons", plane="three-point", resolution=7)
+    scene = Scene(
+        surface=LEARNED, learned=recipe, optimizers=[OptimizerEntry("sgd", {"lr": 0.3})], steps=STEPS
+    ).validate()
+    with pytest.raises(OptvizError, match="run its race first"):
+        scene.build_surface()
+    result = scene.run()
+    assert isinstance(result, LearnedRaceResult) and result.positions.shape == (1, 1, STEPS + 1, 2)
+    assert scene.race_surface(result) is result.surface
+    # The same race as the learned-race API's, bit for bit.
+    np.testing.assert_array_equal(result.positions, _race(entries=(("sgd", {"lr": 0.3}),)).positions)
