@@ -32,6 +32,8 @@ def optimizer_rows() -> list[dict[str, Any]]:
             "min_numel": s.min_numel,
             "on_surfaces": s.on_surfaces,
             "unavailable_reason": s.surface_unavailable,
+            "can_train": not s.training_unavailable,
+            "training_unavailable_reason": s.training_unavailable,
             "preset_of": s.preset_of,
             "surface_lr": dict(s.surface_lr),
             "hyperparameters": [p.to_dict() for p in s.schema],
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if args.what == "optimizers":
         for r in rows:
             where = "" if r["on_surfaces"] else f"  [not on surfaces: {r['unavailable_reason']}]"
+            where += "" if r["can_train"] else f"  [cannot train models: {r['training_unavailable_reason']}]"
             out.write(f"{r['name']:<20} {r['family']:<16} {r['source']:<18} {r['description']}{where}\n")
             params = ", ".join(f"{h['name']}={h['default']}" for h in r["hyperparameters"])
             out.write(f"{'':<20} {params}\n")

@@ -31,6 +31,10 @@ def test_list_optimizers_json():
     assert rows["adam"]["source"] == "torch.optim"
     assert {h["name"] for h in rows["adam"]["hyperparameters"]} >= {"lr", "beta1", "beta2", "eps"}
     assert rows["adam8bit"]["on_surfaces"] is False and rows["adam8bit"]["unavailable_reason"]
+    assert rows["adam8bit"]["can_train"] is True and rows["adam"]["training_unavailable_reason"] is None
+    assert rows["sparse_adam"]["can_train"] is False and "sparse" in rows["sparse_adam"]["training_unavailable_reason"]
+    table = optviz("list", "optimizers").stdout
+    assert "[cannot train models: needs sparse gradients" in table
 
 
 def test_list_surfaces_table():
