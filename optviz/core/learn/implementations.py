@@ -84,6 +84,9 @@ def _steps_with(spec: OptimizerSpec, impl: str, device: str, hp: dict[str, Value
             opt = spec.build([param], hp, implementation_kwargs(spec, impl))
             opt.step()
     except (OptvizError, RuntimeError, ValueError, TypeError, NotImplementedError):
+        # This probe exists to find out: torch refuses an implementation it lacks for this device or dtype
+        # with one of these (fused kernels on CPU raise NotImplementedError or RuntimeError, depending on the
+        # optimizer and the torch version), and the panel then does not offer it.
         return False
     return bool(torch.isfinite(param).all())
 
