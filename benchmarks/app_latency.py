@@ -81,9 +81,9 @@ def main() -> None:
     parser.add_argument("--size", default="1600x1000", help="window size, WxH (every frame composes the window)")
     args = parser.parse_args()
 
-    from optviz.app.main import create_application
-    from optviz.app.main_window import MainWindow
     from optviz.app.model import SceneModel
+    from optviz.app.shell.main import create_application
+    from optviz.app.shell.main_window import MainWindow
     from optviz.core.scene import OptimizerEntry, default_scene
 
     app = create_application()

@@ -25,10 +25,10 @@ def main() -> int:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
-    from optviz.app.main import create_application, parse_size
-    from optviz.app.main_window import MainWindow
     from optviz.app.model import SceneModel
-    from optviz.app.screenshot import grab_window, settle
+    from optviz.app.shell.main import create_application, parse_size
+    from optviz.app.shell.main_window import MainWindow
+    from optviz.app.shell.screenshot import grab_window, settle
 
     app = create_application()
     settings = QtCore.QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QtCore.QSettings.Format.IniFormat)

@@ -81,7 +81,7 @@ class SceneModel(QtCore.QObject):
             learned = getattr(self.result, "surface", None)
             if learned is not None:
                 return learned
-            from optviz.app.learned_pending import pending_surface
+            from optviz.app.learned.learned_pending import pending_surface
 
             return pending_surface()
         if self._surface is None:

@@ -96,7 +96,7 @@ def open_app(args: argparse.Namespace) -> int:
     if not has_display() and not args.screenshot:
         return render_without_display(args)
     try:
-        from optviz.app.main import run_app
+        from optviz.app.shell.main import run_app
     except ImportError as exc:  # e.g. PySide6 or its system libraries missing
         sys.stderr.write(f"optviz: the app cannot start ({exc}); headless commands: {HEADLESS_COMMANDS}\n")
         return EXIT_USAGE

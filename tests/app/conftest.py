@@ -43,9 +43,9 @@ def no_modal_dialogs(monkeypatch):
 @pytest.fixture
 def make_window(qtbot, qapp, settings):
     """make_window(scene=None) -> a shown MainWindow whose first race has landed."""
-    from optviz.app.main import create_application
-    from optviz.app.main_window import MainWindow
     from optviz.app.model import SceneModel
+    from optviz.app.shell.main import create_application
+    from optviz.app.shell.main_window import MainWindow
 
     create_application()  # the theme; reuses pytest-qt's QApplication
     windows = []

@@ -8,7 +8,7 @@ import re
 import numpy as np
 from PySide6 import QtCore
 
-from optviz.app.memory_chart import PARAMS_PER_POINT
+from optviz.app.readouts.memory_chart import PARAMS_PER_POINT
 from optviz.core.optimizers import get_optimizer
 
 LEFT = QtCore.Qt.MouseButton.LeftButton

@@ -101,7 +101,7 @@ def test_scene_file_describes_and_rebuilds_a_learned_surface(make_window, tmp_pa
 
 
 def test_a_learned_race_exports_from_the_app(make_window, tmp_path):
-    from optviz.app.export_actions import enabled_race
+    from optviz.app.export.export_actions import enabled_race
     from optviz.export.pipeline import ExportJob
     from optviz.export.settings import ExportSettings
 

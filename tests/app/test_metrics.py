@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from optviz.app import metrics
+from optviz.app.readouts import metrics
 from optviz.core.race import RunConfig, run_race
 from optviz.core.surfaces import get_surface
 

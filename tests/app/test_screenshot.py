@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 from PySide6 import QtGui
 
-from optviz.app.main import EXIT_OK, EXIT_USAGE, run_app
+from optviz.app.shell.main import EXIT_OK, EXIT_USAGE, run_app
 
 
 def _args(**kw) -> argparse.Namespace:

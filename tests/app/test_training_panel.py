@@ -7,7 +7,7 @@ import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.training_panel import TrainingPanel
+from optviz.app.training.training_panel import TrainingPanel
 
 RUN_TIMEOUT_MS = 120_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.transport import MAX_SPEED, MIN_SPEED
+from optviz.app.race.transport import MAX_SPEED, MIN_SPEED
 
 
 def test_play_pause_step_restart_with_shortcuts(window, qtbot):

@@ -17,9 +17,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app import metrics
 from optviz.app.model import SceneModel
-from optviz.app.theme import MUTED, PANEL, TEXT
+from optviz.app.readouts import metrics
+from optviz.app.widgets.theme import MUTED, PANEL, TEXT
 
 CURSOR_COLOR = "#e9ecf2"
 CHART_DELAY_MS = 40

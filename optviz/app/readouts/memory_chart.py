@@ -14,9 +14,9 @@ import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from optviz.app.metrics import format_bytes
 from optviz.app.model import SceneModel
-from optviz.app.theme import BORDER, MUTED, PANEL, TEXT
+from optviz.app.readouts.metrics import format_bytes
+from optviz.app.widgets.theme import BORDER, MUTED, PANEL, TEXT
 from optviz.core.optimizers import get_optimizer
 
 PARAMS_PER_POINT = 2

@@ -14,8 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.metrics import format_bytes
-from optviz.app.theme import MUTED, PANEL, TEXT
+from optviz.app.readouts.metrics import format_bytes
+from optviz.app.widgets.theme import MUTED, PANEL, TEXT
 from optviz.core.learn.records import RunEnded, RunSummary, StepRecord
 
 MIB = 2**20

@@ -11,10 +11,10 @@ import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from optviz.app import metrics
-from optviz.app.icons import swatch
 from optviz.app.model import SceneModel
-from optviz.app.theme import ERROR, MUTED, TEXT
+from optviz.app.readouts import metrics
+from optviz.app.widgets.icons import swatch
+from optviz.app.widgets.theme import ERROR, MUTED, TEXT
 
 COLUMNS = ("Optimizer", "Loss", "Distance", "To tol.", "Status")
 TIPS = (

@@ -11,20 +11,20 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from optviz.app import theme
-from optviz.app.about import show_about
-from optviz.app.charts import ChartsPanel
-from optviz.app.export_actions import ExportActions
-from optviz.app.files import FileActions
-from optviz.app.leaderboard import Leaderboard
-from optviz.app.memory_chart import MemoryChart
+from optviz.app.export.export_actions import ExportActions
 from optviz.app.model import SceneModel
-from optviz.app.race_panel import RacePanel
-from optviz.app.scheduler import Outcome, RaceScheduler
-from optviz.app.surface_panel import SurfacePanel
-from optviz.app.training_panel import TrainingPanel
-from optviz.app.transport import Transport, TransportBar
-from optviz.app.view_panel import ViewPanel
+from optviz.app.race.race_panel import RacePanel
+from optviz.app.race.scheduler import Outcome, RaceScheduler
+from optviz.app.race.transport import Transport, TransportBar
+from optviz.app.readouts.charts import ChartsPanel
+from optviz.app.readouts.leaderboard import Leaderboard
+from optviz.app.readouts.memory_chart import MemoryChart
+from optviz.app.shell.about import show_about
+from optviz.app.shell.files import FileActions
+from optviz.app.surface.surface_panel import SurfacePanel
+from optviz.app.training.training_panel import TrainingPanel
+from optviz.app.view.view_panel import ViewPanel
+from optviz.app.widgets import theme
 from optviz.resources import example_scenes
 
 ERROR_MS = 10_000

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from optviz.app.learned_warning import PlaneWarning
-from optviz.app.legend import Legend
+from optviz.app.learned.learned_warning import PlaneWarning
 from optviz.app.model import SceneModel
+from optviz.app.view.legend import Legend
 from optviz.render import SceneView
 from optviz.render.scene_setup import SURFACE_RESOLUTION, apply_camera, apply_race, apply_surface, apply_view_options
 

@@ -56,7 +56,7 @@ class LearnedSession:
 
     def compute(self, scene: Scene, cancelled: Callable[[], bool], progress: Progress):
         """An `Outcome` for the scene (see `scheduler.compute_race`), or None when cancelled."""
-        from optviz.app.scheduler import Outcome
+        from optviz.app.race.scheduler import Outcome
         from optviz.core.learn.learned_race import (
             assemble,
             fit_plane,

@@ -31,7 +31,7 @@ def create_application(argv: list[str] | None = None):
     """The QApplication, configured as the app needs it (shared GL contexts, dark theme). Reuses one that exists."""
     from PySide6 import QtCore, QtWidgets
 
-    from optviz.app.theme import apply_theme
+    from optviz.app.widgets.theme import apply_theme
 
     app = QtWidgets.QApplication.instance()
     if app is None:
@@ -76,8 +76,8 @@ def run_app(args: argparse.Namespace) -> int:
 
     from PySide6 import QtCore
 
-    from optviz.app.main_window import MainWindow
     from optviz.app.model import SceneModel
+    from optviz.app.shell.main_window import MainWindow
 
     app = create_application()
     if screenshot:
@@ -87,7 +87,7 @@ def run_app(args: argparse.Namespace) -> int:
         )
         settings.clear()
         window = MainWindow(SceneModel(scene), settings=settings, autoplay=False)
-        from optviz.app.screenshot import take_screenshot
+        from optviz.app.shell.screenshot import take_screenshot
 
         try:
             take_screenshot(window, Path(screenshot), size, steps)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from optviz.app.param_controls import ParamForm
-from optviz.app.picker import OptimizerPicker, spec_tooltip
-from optviz.app.theme import MUTED
+from optviz.app.widgets.param_controls import ParamForm
+from optviz.app.widgets.picker import OptimizerPicker, spec_tooltip
+from optviz.app.widgets.theme import MUTED
 from optviz.core.learn.config import OptimizerRun
 from optviz.core.learn.implementations import supported_implementations
 from optviz.core.optimizers import REGISTRY, get_optimizer

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.theme import ACCENT, MUTED, PANEL
+from optviz.app.widgets.theme import ACCENT, MUTED, PANEL
 from optviz.core.learn.config import DEVICES, PRECISION_HELP, PRECISIONS, resolve_device
 from optviz.core.learn.datasets import DATASETS
 from optviz.core.learn.models import MODELS

@@ -10,8 +10,8 @@ import html
 
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app import metrics
 from optviz.app.model import SceneModel
+from optviz.app.readouts import metrics
 
 
 class Legend(QtWidgets.QLabel):

@@ -11,8 +11,8 @@ import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from optviz.app.icons import icon
 from optviz.app.model import SceneModel
+from optviz.app.widgets.icons import icon
 from optviz.core.scene import MAX_STEPS
 
 MIN_SPEED, MAX_SPEED = 1.0, 1000.0

@@ -12,9 +12,9 @@ import html
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.app.model import SceneModel
-from optviz.app.param_controls import ParamForm
-from optviz.app.previews import colormap_swatch, surface_preview
-from optviz.app.quiet import signals_blocked
+from optviz.app.surface.previews import colormap_swatch, surface_preview
+from optviz.app.widgets.param_controls import ParamForm
+from optviz.app.widgets.quiet import signals_blocked
 from optviz.core.errors import FormulaError
 from optviz.core.scene import COLORMAPS, LEARNED
 from optviz.core.surfaces import SURFACES, get_kind, parse_formula
@@ -194,7 +194,7 @@ class SurfacePanel(QtWidgets.QWidget):
 
     def _show_learned(self, learned: bool) -> None:
         if learned and self.learned_panel is None:
-            from optviz.app.learned_panel import LearnedPanel
+            from optviz.app.learned.learned_panel import LearnedPanel
 
             self.learned_panel = LearnedPanel(self.model, self)
             layout = self.layout()

@@ -126,7 +126,7 @@ class ExportActions(QtCore.QObject):
         QtWidgets.QMessageBox.warning(self.window, title, message)
 
     def export_video(self) -> None:
-        from optviz.app.export_dialog import ExportDialog
+        from optviz.app.export.export_dialog import ExportDialog
 
         if self.dialog is None:
             self.dialog = ExportDialog(self.model, self.view_panel, self._start_dir(), self.window)

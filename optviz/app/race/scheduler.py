@@ -228,7 +228,7 @@ class RaceScheduler(QtCore.QObject):
         self.model = model
         self.cache = RunCache()
         self.scores = RunCache()  # per-optimizer scored arrays: the run keys plus the tolerance
-        from optviz.app.learned_jobs import LearnedSession
+        from optviz.app.learned.learned_jobs import LearnedSession
 
         self.learned = LearnedSession()
         self._held_revision = -1  # a learned job the user cancelled: not restarted until the scene changes

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.theme import ERROR, MUTED
-from optviz.app.training_charts import TrainingCharts
-from optviz.app.training_optimizers import TrainingOptimizers, run_color
-from optviz.app.training_setup import TrainingSetup
-from optviz.app.training_worker import TrainingWorker
+from optviz.app.training.training_charts import TrainingCharts
+from optviz.app.training.training_optimizers import TrainingOptimizers, run_color
+from optviz.app.training.training_setup import TrainingSetup
+from optviz.app.training.training_worker import TrainingWorker
+from optviz.app.widgets.theme import ERROR, MUTED
 from optviz.core.errors import OptvizError
 from optviz.core.learn.config import TrainConfig
 from optviz.core.learn.records import RunEnded, RunSummary, StepRecord

@@ -10,10 +10,10 @@ import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from optviz.app.icons import icon, swatch
 from optviz.app.model import MAX_OPTIMIZERS, SceneModel
-from optviz.app.param_controls import ParamForm
-from optviz.app.picker import OptimizerPicker, spec_tooltip
+from optviz.app.widgets.icons import icon, swatch
+from optviz.app.widgets.param_controls import ParamForm
+from optviz.app.widgets.picker import OptimizerPicker, spec_tooltip
 from optviz.core.optimizers import get_optimizer
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.icons import icon
+from optviz.app.widgets.icons import icon
 from optviz.core.errors import OptvizError
 from optviz.core.params import Param, Value
 

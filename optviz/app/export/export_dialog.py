@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.export_actions import enabled_race
+from optviz.app.export.export_actions import enabled_race
 from optviz.app.model import SceneModel
 from optviz.core.errors import OptvizError
 from optviz.export.settings import (

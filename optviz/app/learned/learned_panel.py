@@ -20,8 +20,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from optviz.app.model import SceneModel
-from optviz.app.quiet import signals_blocked
-from optviz.app.theme import MUTED, PANEL, TEXT
+from optviz.app.widgets.quiet import signals_blocked
+from optviz.app.widgets.theme import MUTED, PANEL, TEXT
 
 
 def _fmt(value: float) -> str:
