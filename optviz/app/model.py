@@ -10,8 +10,10 @@ its result still describes the scene.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
@@ -19,9 +21,12 @@ from optviz.core.errors import OptvizError
 from optviz.core.optimizers import get_optimizer
 from optviz.core.params import Value
 from optviz.core.race import RaceResult
-from optviz.core.scene import COLORMAPS, MAX_STEPS, PALETTE, OptimizerEntry, Scene, default_scene
+from optviz.core.scene import COLORMAPS, MAX_STEPS, PALETTE, OptimizerEntry, Scene, default_scene, run_config
 from optviz.core.surfaces import get_kind
 from optviz.core.surfaces.base import Surface
+
+if TYPE_CHECKING:
+    from optviz.core.learn.learned_race import LearnedRaceResult
 
 #: Most optimizers in one race: the palette's size, so every trail keeps a distinct colour.
 MAX_OPTIMIZERS = len(PALETTE)
@@ -44,8 +49,11 @@ class SceneModel(QtCore.QObject):
     dirtyChanged = QtCore.Signal(bool)
     pathChanged = QtCore.Signal(object)  # Path | None
     busyChanged = QtCore.Signal(bool)
+    #: After every change that needs a new race, once all the signals that describe the change were emitted:
+    #: the scheduler listens to it alone, so a result that lands at once finds every other listener up to date.
+    raceInputsChanged = QtCore.Signal()
     errorRaised = QtCore.Signal(str)  # one line for the status bar
-    # Learned surfaces (see `learned_jobs`): the job's progress, the surface of a new plane, and the panel's
+    # Learned surfaces (`optviz.core.learn.session`): the job's progress, the surface of a new plane, and the panel's
     # Cancel and Refit buttons (the scheduler listens).
     learnedProgress = QtCore.Signal(str, int, int)
     learnedSurfaceChanged = QtCore.Signal()
@@ -78,10 +86,9 @@ class SceneModel(QtCore.QObject):
         lands, the view shows a flat floor titled "computing…" beside the panel's progress bar.
         """
         if self._scene.is_learned:
-            learned = getattr(self.result, "surface", None)
-            if learned is not None:
-                return learned
-            from optviz.app.learned.learned_pending import pending_surface
+            if self.result is not None and self.result.surface is not None:
+                return self.result.surface
+            from optviz.core.surfaces.pending import pending_surface
 
             return pending_surface()
         if self._surface is None:
@@ -110,8 +117,35 @@ class SceneModel(QtCore.QObject):
 
     def hyperparams(self, k: int) -> dict[str, Value]:
         """Every value optimizer k uses: the registry's per-surface defaults updated with the scene's."""
-        entry = self._scene.optimizers[k]
-        return get_optimizer(entry.name).resolve(entry.hyperparams, self._scene.surface)
+        return self._scene.run_config(k).hyperparams
+
+    def shown(self, k: int) -> bool:
+        """Whether optimizer k's runs are shown (trails, curves, rows, exports): the one visibility rule."""
+        return 0 <= k < len(self._scene.optimizers) and self._scene.optimizers[k].enabled
+
+    def shown_runs(self) -> list[int]:
+        """The optimizer indices whose runs are shown, in order."""
+        return [k for k in range(len(self._scene.optimizers)) if self.shown(k)]
+
+    @property
+    def learned_result(self) -> LearnedRaceResult | None:
+        """The result with its learned-race readouts (plane losses, explained fractions), or None when the
+        result is not a learned race's."""
+        if not self._scene.is_learned or self.result is None:
+            return None
+        from optviz.core.learn.learned_race import LearnedRaceResult  # torch: only once a learned race exists
+
+        return self.result if isinstance(self.result, LearnedRaceResult) else None
+
+    def shown_race(self) -> tuple[Scene, RaceResult, list[str]] | None:
+        """What the view shows, for exports: the scene, its result and trail colours restricted to the shown
+        optimizers (None before a race, or with none shown)."""
+        result = self.result
+        ks = self.shown_runs()
+        if result is None or len(result.configs) != len(self._scene.optimizers) or not ks:
+            return None
+        scene = dataclasses.replace(self._scene, optimizers=[self._scene.optimizers[k] for k in ks])
+        return scene, result.select(ks), [self.color(k) for k in ks]
 
     def log_scale(self) -> bool:
         return self._scene.log_scale(self.surface)
@@ -155,6 +189,7 @@ class SceneModel(QtCore.QObject):
         self.selectionChanged.emit(self._selected)
         self.cursorChanged.emit(self._cursor)
         self._set_dirty(False)
+        self.raceInputsChanged.emit()
 
     def mark_saved(self, path: Path) -> None:
         self._path = Path(path)
@@ -199,6 +234,7 @@ class SceneModel(QtCore.QObject):
         self._changed()
         self.surfaceChanged.emit()
         self.viewOptionsChanged.emit()
+        self.raceInputsChanged.emit()
         return True
 
     def _try_surface(self, kind: str, params: dict[str, Value], reset_starts: bool) -> bool:
@@ -224,6 +260,7 @@ class SceneModel(QtCore.QObject):
         self.viewOptionsChanged.emit()  # the default log scale follows the surface
         if starts_moved or reset_starts:
             self.startsChanged.emit()
+        self.raceInputsChanged.emit()
         return True
 
     # ---- view options -----------------------------------------------------------------------------------------
@@ -257,6 +294,7 @@ class SceneModel(QtCore.QObject):
         self._scene.grid = None
         self._changed()
         self.startsChanged.emit()
+        self.raceInputsChanged.emit()
 
     def set_steps(self, steps: int) -> None:
         steps = int(steps)
@@ -270,11 +308,13 @@ class SceneModel(QtCore.QObject):
         self.raceSettingsChanged.emit()
         if self._cursor > steps:
             self.set_cursor(steps)
+        self.raceInputsChanged.emit()
 
     def set_seed(self, seed: int) -> None:
         self._scene.seed = int(seed)
         self._changed()
         self.raceSettingsChanged.emit()
+        self.raceInputsChanged.emit()
 
     # ---- optimizers ----------------------------------------------------------------------------------------
     def set_hyperparam(self, k: int, name: str, value: Value) -> bool:
@@ -290,6 +330,7 @@ class SceneModel(QtCore.QObject):
         entry.hyperparams[name] = clean
         self._changed()
         self.optimizerChanged.emit(k)
+        self.raceInputsChanged.emit()
         return True
 
     def reset_hyperparams(self, k: int, names: Iterable[str] | None = None) -> None:
@@ -302,6 +343,7 @@ class SceneModel(QtCore.QObject):
                 entry.hyperparams.pop(name, None)
         self._changed()
         self.optimizerChanged.emit(k)
+        self.raceInputsChanged.emit()
 
     def set_color(self, k: int, color: str) -> None:
         self._scene.optimizers[k].color = color
@@ -321,7 +363,7 @@ class SceneModel(QtCore.QObject):
                 raise OptvizError(f"{spec.title} cannot race on a surface: {spec.surface_unavailable}")
             if len(self._scene.optimizers) >= MAX_OPTIMIZERS:
                 raise OptvizError(f"at most {MAX_OPTIMIZERS} optimizers race at once: remove one first")
-            spec.resolve(hyperparams or {}, self._scene.surface)
+            run_config(OptimizerEntry(spec.name, dict(hyperparams or {})), self._scene.surface)
         except OptvizError as exc:
             self.errorRaised.emit(str(exc))
             return -1
@@ -346,13 +388,15 @@ class SceneModel(QtCore.QObject):
             entry.color = self.color(i) if not entry.color else entry.color
         del self._scene.optimizers[k]
         if self.result is not None and not self._scene.is_learned:  # a learned result waits for its re-race
-            self.result = _drop_run(self.result, k)
+            # Drop the run at once, so a removal redraws before any re-race.
+            self.result = self.result.select([i for i in range(len(self.result.configs)) if i != k])
         self._structure_changed(min(self._selected, len(self._scene.optimizers) - 1))
 
     def _structure_changed(self, select: int) -> None:
         self._changed()
         self.optimizersReset.emit()
         self.select(select, force=True)
+        self.raceInputsChanged.emit()
 
     def select(self, k: int, force: bool = False) -> None:
         if k == self._selected and not force:
@@ -363,10 +407,9 @@ class SceneModel(QtCore.QObject):
     # ---- results and time ---------------------------------------------------------------------------------
     def set_result(self, result: RaceResult, changed: frozenset[int] | None) -> None:
         """Called by the scheduler with a result that describes the current scene."""
-        old_surface = getattr(self.result, "surface", None)
+        old_surface = None if self.result is None else self.result.surface
         self.result = result
-        new_surface = getattr(result, "surface", None)
-        if new_surface is not None and new_surface is not old_surface:
+        if result.surface is not None and result.surface is not old_surface:
             self.learnedSurfaceChanged.emit()  # a new plane: the view redraws the mesh before the trails
         self.resultChanged.emit(changed)
 
@@ -394,20 +437,3 @@ class SceneModel(QtCore.QObject):
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirtyChanged.emit(dirty)
-
-
-def _drop_run(result: RaceResult, k: int) -> RaceResult:
-    """The result without optimizer k (so a removal redraws at once, before any re-race)."""
-    import numpy as np
-
-    keep = [i for i in range(len(result.configs)) if i != k]
-    fields = ("positions", "losses", "grad_norms", "update_norms", "distances", "status", "stopped_at", "reasons")
-    return RaceResult(
-        configs=[result.configs[i] for i in keep],
-        starts=result.starts,
-        **{f: np.asarray(getattr(result, f))[keep] for f in fields},
-        steps=result.steps,
-        seed=result.seed,
-        tolerance=result.tolerance,
-        engines=[result.engines[i] for i in keep] if result.engines else [],
-    )

@@ -66,7 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def recipe_from_args(args: argparse.Namespace) -> tuple[LearnedRecipe, list]:
-    from optviz.core.learn.learned_race import resolve_configs
+    from optviz.core.scene import resolve_configs
 
     entries = [parse_spec(text, "optimizer") for text in args.optimizer or []]
     plane = args.plane or ("pca" if entries else "random")
@@ -87,7 +87,7 @@ def recipe_from_args(args: argparse.Namespace) -> tuple[LearnedRecipe, list]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from optviz.core.learn.learned_race import learned_race_steps
+    from optviz.core.learn.session import learned_race_steps
 
     check_writable(args.out)
     check_writable(args.json)

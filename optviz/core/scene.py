@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,19 @@ class OptimizerEntry:
     enabled: bool = True
 
 
+def run_config(entry: OptimizerEntry, surface: str | None) -> RunConfig:
+    """The one place hyperparameters are resolved: the registry's defaults with `surface`'s learning rate (the
+    schema's default on surfaces without one, learned ones included), updated with the entry's validated values.
+    Raises `OptvizError` naming a bad value."""
+    return RunConfig(entry.name, get_optimizer(entry.name).resolve(entry.hyperparams, surface), entry.label)
+
+
+def resolve_configs(entries: Sequence[tuple[str, Mapping[str, Value]]]) -> list[RunConfig]:
+    """RunConfigs from (optimizer, overrides) off any surface (a learned race: the per-surface learning rates
+    are tuned for the analytic surfaces, not for networks)."""
+    return [run_config(OptimizerEntry(name, dict(hp)), None) for name, hp in entries]
+
+
 @dataclass
 class Camera:
     distance: float = 4.2
@@ -108,8 +122,9 @@ class Scene:
     def race_surface(self, result: RaceResult | None = None) -> Surface:
         """The surface `result` is drawn on: a learned race carries its own (the computed grid); otherwise
         the scene's surface."""
-        learned = getattr(result, "surface", None)
-        return learned if learned is not None else self.build_surface()
+        if result is not None and result.surface is not None:
+            return result.surface
+        return self.build_surface()
 
     def start_points(self, surface: Surface) -> np.ndarray:
         if self.grid is not None:
@@ -118,13 +133,12 @@ class Scene:
             return np.asarray(self.starts, dtype=np.float64)
         return np.asarray([surface.start], dtype=np.float64)
 
+    def run_config(self, k: int) -> RunConfig:
+        """Optimizer k's every hyperparameter value: per-surface defaults plus the scene's values (`run_config`)."""
+        return run_config(self.optimizers[k], self.surface)
+
     def run_configs(self, only_enabled: bool = True) -> list[RunConfig]:
-        """Every hyperparameter value used by each optimizer: per-surface defaults plus the scene's values."""
-        return [
-            RunConfig(e.name, get_optimizer(e.name).resolve(e.hyperparams, self.surface), e.label)
-            for e in self.optimizers
-            if e.enabled or not only_enabled
-        ]
+        return [self.run_config(k) for k, e in enumerate(self.optimizers) if e.enabled or not only_enabled]
 
     def colors(self, only_enabled: bool = True) -> list[str]:
         return [
@@ -138,7 +152,7 @@ class Scene:
         """The race: on a learned surface, the real model trained by each optimizer and projected onto the
         fitted plane (`optviz.core.learn.learned_race`; its result carries the surface)."""
         if self.is_learned:
-            from optviz.core.learn.learned_race import run_learned_race
+            from optviz.core.learn.session import run_learned_race
 
             return run_learned_race(self.learned, self.run_configs(), self.steps)
         surface = self.build_surface()
@@ -193,7 +207,7 @@ class Scene:
             spec = get_optimizer(entry.name)
             if not spec.on_surfaces:
                 raise SceneError(f"optimizer {spec.name} cannot race on a surface: {spec.surface_unavailable}")
-            spec.resolve(entry.hyperparams, self.surface)
+            run_config(entry, self.surface)
             if entry.color and not _COLOR.match(entry.color):
                 raise SceneError(f"optimizer {entry.name}: color {entry.color!r} must look like #rrggbb")
         if not 1 <= self.steps <= MAX_STEPS:

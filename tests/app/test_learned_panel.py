@@ -101,14 +101,13 @@ def test_scene_file_describes_and_rebuilds_a_learned_surface(make_window, tmp_pa
 
 
 def test_a_learned_race_exports_from_the_app(make_window, tmp_path):
-    from optviz.app.export.export_actions import enabled_race
     from optviz.export.pipeline import ExportJob
     from optviz.export.settings import ExportSettings
 
     window = make_window(learned_scene())
     assert window.settle(240)
     window.model.set_enabled(0, False)
-    scene, result, colors = enabled_race(window.model)
+    scene, result, colors = window.model.shown_race()
     # The learned readouts are restricted to the enabled optimizer like the rest.
     assert result.plane_losses.shape[0] == result.positions.shape[0] == len(colors) == 1
     assert result.surface is window.model.result.surface

@@ -8,7 +8,6 @@ so their sliders stay live, but hides them), in their colours, with the camera a
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,40 +15,17 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.app.model import SceneModel
 from optviz.core.errors import OptvizError
-from optviz.core.race.result import RaceResult
-from optviz.core.scene import Scene, atomic_write_text
+from optviz.core.scene import atomic_write_text
 
 DATA_FILTER = "CSV, one row per step (*.csv);;JSON, one record per run (*.json)"
 PNG_FILTER = "PNG image (*.png)"
-
-
-def enabled_race(model: SceneModel) -> tuple[Scene, RaceResult, list[str]] | None:
-    """The scene, its result and trail colours restricted to the enabled optimizers (None before a race)."""
-    result = model.result
-    if result is None or len(result.configs) != len(model.optimizers):
-        return None
-    ks = [k for k, e in enumerate(model.optimizers) if e.enabled]
-    if not ks:
-        return None
-    per_run = ("positions", "losses", "grad_norms", "update_norms", "distances", "status", "stopped_at", "reasons")
-    # A learned race's readouts are per run too.
-    learned = ("plane_losses", "accuracies", "off_plane", "explained")
-    per_run += tuple(name for name in learned if getattr(result, name, None) is not None)
-    subset = replace(
-        result,
-        configs=[result.configs[k] for k in ks],
-        engines=[result.engines[k] for k in ks] if result.engines else [],
-        **{name: np.asarray(getattr(result, name))[ks] for name in per_run},
-    )
-    scene = replace(model.scene, optimizers=[model.scene.optimizers[k] for k in ks])
-    return scene, subset, [model.color(k) for k in ks]
 
 
 def write_trajectories(model: SceneModel, path: Path) -> None:
     """CSV or JSON by the file's suffix (CSV when it has neither)."""
     from optviz.export.trajectories import race_csv, race_json
 
-    race = enabled_race(model)
+    race = model.shown_race()
     if race is None:
         raise OptvizError("nothing to export yet: no race has finished")
     scene, result, _colors = race
@@ -67,7 +43,7 @@ def render_snapshot(model: SceneModel, scene_view, size: tuple[int, int], overla
     w, h = size
     rgba = scene_view.render_image(w, h, supersample=2 if w * h <= 4096 * 4096 // 4 else 1)
     rgba[..., 3] = 255
-    race = enabled_race(model)
+    race = model.shown_race()
     if overlays and race is not None:
         scene, result, colors = race
         title = scene.title or model.surface.title or scene.surface

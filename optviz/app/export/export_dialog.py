@@ -14,7 +14,6 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.export.export_actions import enabled_race
 from optviz.app.model import SceneModel
 from optviz.core.errors import OptvizError
 from optviz.export.settings import (
@@ -252,7 +251,7 @@ class ExportDialog(QtWidgets.QDialog):
 
         if self.running:
             return False
-        race = enabled_race(self.model)
+        race = self.model.shown_race()
         if race is None:
             return self._error("Nothing to export yet: wait for the race to finish (and enable an optimizer).")
         try:

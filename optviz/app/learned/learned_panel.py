@@ -189,13 +189,13 @@ class LearnedPanel(QtWidgets.QWidget):
             self.status.setText(f"{text} · {done}/{total}" if text.startswith("computing") else text)
 
     def _result(self, _changed) -> None:
-        result = self.model.result
-        plane_losses = getattr(result, "plane_losses", None)
-        if plane_losses is None:
+        result = self.model.learned_result
+        if result is None:
             self.table.setRowCount(0)
             for curve in self._curves:
                 curve.setData([], [])
             return
+        plane_losses = result.plane_losses
         k_count = plane_losses.shape[0]
         plot = self.chart.getPlotItem()
         while len(self._curves) < 2 * k_count:
@@ -207,7 +207,7 @@ class LearnedPanel(QtWidgets.QWidget):
         steps = np.arange(plane_losses.shape[-1], dtype=np.float64)
         for k in range(k_count):
             color = self.model.color(k) if k < len(self.model.optimizers) else "#888888"
-            visible = k < len(self.model.optimizers) and self.model.optimizers[k].enabled
+            visible = self.model.shown(k)
             for curve, values, style in (
                 (self._curves[2 * k], result.losses[k, 0], QtCore.Qt.PenStyle.SolidLine),
                 (self._curves[2 * k + 1], plane_losses[k, 0], QtCore.Qt.PenStyle.DashLine),
@@ -215,19 +215,18 @@ class LearnedPanel(QtWidgets.QWidget):
                 y = np.where(np.asarray(values) > 0, values, np.nan)
                 curve.setData(steps, y, pen=pg.mkPen(color, width=1.5, style=style))
                 curve.setVisible(visible)
-        explained = getattr(result, "explained", None)
-        if explained is not None and self.status.text() == "":
-            variance = getattr(getattr(result, "plane", None), "explained_variance", None)
+        if self.status.text() == "":
+            variance = result.plane.explained_variance
             if variance is not None:
                 self.status.setText(f"PCA plane: {variance[0] * 100:.1f} % + {variance[1] * 100:.1f} % of the variance")
         self._cursor(self.model.cursor)
 
     def _cursor(self, step: float) -> None:
         self.cursor_line.setValue(step)
-        result = self.model.result
-        plane_losses = getattr(result, "plane_losses", None)
-        if plane_losses is None:
+        result = self.model.learned_result
+        if result is None:
             return
+        plane_losses = result.plane_losses
         k_count = plane_losses.shape[0]
         t = int(min(max(step, 0), plane_losses.shape[-1] - 1))
         self.table.setRowCount(k_count)

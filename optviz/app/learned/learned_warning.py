@@ -34,14 +34,14 @@ class PlaneWarning(QtWidgets.QLabel):
 
     def text_for(self) -> str:
         """The warning for the current result ("" when none is due)."""
-        result = self.model.result
-        explained = getattr(result, "explained", None)
-        if not self.model.scene.is_learned or explained is None:
+        result = self.model.learned_result
+        if result is None:
             return ""
+        explained = result.explained
         poor = [
             (self.model.display_name(k), float(e))
             for k, e in enumerate(explained)
-            if k < len(self.model.optimizers) and self.model.optimizers[k].enabled and e < POOR_FIT
+            if self.model.shown(k) and e < POOR_FIT
         ]
         if not poor:
             return ""

@@ -175,9 +175,8 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
             plot.set_count(count)
             ks = range(count) if full else sorted(changed)
             for k in ks:
-                enabled = k < len(self.model.optimizers) and self.model.optimizers[k].enabled
                 color = self.model.color(k) if k < len(self.model.optimizers) else MUTED
-                plot.set_curve(k, metrics.series(result, k, plot.metric), color, enabled)
+                plot.set_curve(k, metrics.series(result, k, plot.metric), color, self.model.shown(k))
             if plot.metric == "distances":
                 none_known = not np.isfinite(result.distances).any() and not self.model.surface.minima
                 plot.empty_text.setVisible(none_known)

@@ -66,7 +66,7 @@ class Leaderboard(QtWidgets.QTableWidget):
     def refresh(self, *_args: object) -> None:
         self._timer.stop()
         result = self.model.result
-        shown = [k for k, e in enumerate(self.model.optimizers) if e.enabled]
+        shown = self.model.shown_runs()
         if result is None or len(result.configs) != len(self.model.optimizers):
             self.standings = []
             self.setRowCount(0)

@@ -43,9 +43,8 @@ class MemoryChart(QtWidgets.QWidget):
     def refresh(self, *_args: object) -> None:
         m_count = len(self.model.scene.start_points(self.model.surface))
         self.rows, tips = [], []
-        for k, entry in enumerate(self.model.optimizers):
-            if not entry.enabled:
-                continue
+        for k in self.model.shown_runs():
+            entry = self.model.optimizers[k]
             per_param = float(get_optimizer(entry.name).state_bytes_per_param)
             total = per_param * PARAMS_PER_POINT * m_count
             name = self.model.display_name(k)

@@ -45,6 +45,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings = settings if settings is not None else QtCore.QSettings("optviz", "optviz")
         self.autoplay = autoplay
         self.transport = Transport(self.model, self)
+        # Made first on purpose: it races on `model.raceInputsChanged`, which follows every other signal of a
+        # change, so the order in which panels connect to the model does not matter.
+        self.scheduler = RaceScheduler(self.model, self)
 
         self.view_panel = ViewPanel(self.model, self)
         self.transport_bar = TransportBar(self.transport, self)
@@ -82,9 +85,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks["training"] = self._dock("Training", self.training_panel, area.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["charts"], self.docks["training"])
         QtCore.QTimer.singleShot(0, self.docks["charts"].raise_)  # the race's charts stay in front at start
-        # Made after every panel: its slots then run last on each model signal, so a race that lands at once
-        # (the scheduler's rendezvous) finds the panels already up to date with the change that caused it.
-        self.scheduler = RaceScheduler(self.model, self)
         self.files = FileActions(self.model, self, self.settings, before_save=self.view_panel.store_camera)
         self.exports = ExportActions(self.model, self, self.view_panel)
         self._build_menus()

@@ -44,9 +44,7 @@ class Legend(QtWidgets.QLabel):
         lines = [f"<div style='font-weight:600; margin-bottom:3px'>{html.escape(title)}</div>"]
         result = model.result
         step = int(model.cursor)
-        for k, entry in enumerate(model.optimizers):
-            if not entry.enabled:
-                continue
+        for k in model.shown_runs():
             mark = ""
             if result is not None and k < len(result.configs):
                 row = metrics.standing(result, k, step)

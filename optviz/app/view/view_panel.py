@@ -142,11 +142,12 @@ class ViewPanel(QtWidgets.QWidget):
         if result is None:
             return
         m_count = result.positions.shape[1]
-        for k, entry in enumerate(self.model.optimizers):
+        for k in range(len(self.model.optimizers)):
+            visible = self.model.shown(k)
             for m in range(m_count):
                 i = k * m_count + m
-                if i < self.scene_view.trail_count and (i in self._shown) != entry.enabled:
-                    self.scene_view.set_trail_visible(i, entry.enabled)
+                if i < self.scene_view.trail_count and (i in self._shown) != visible:
+                    self.scene_view.set_trail_visible(i, visible)
                     self._shown.symmetric_difference_update({i})
 
     # ---- picking -----------------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ says there: the model's loss at the projected weights (computed exactly, not rea
 distance from it. When a path is poorly explained (`POOR_FIT`), the picture does not show where that
 optimizer really went, and the app says so.
 
-The whole race is a generator of `LearnedProgress` reports (training, then grid rows), cancellable between
-steps and between grid chunks; its last report carries the result.
+These are the pipeline's pieces; `optviz.core.learn.session` runs them (for the command line and the app).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -28,9 +28,9 @@ import torch
 from optviz.core.errors import OptvizError
 from optviz.core.learn.cache import cached_grid_steps
 from optviz.core.learn.datasets import Dataset, load_dataset
-from optviz.core.learn.grid import LossGrid, evaluate_coords, grid_axes
+from optviz.core.learn.grid import evaluate_coords, grid_axes
 from optviz.core.learn.models import model_spec
-from optviz.core.learn.paths import TrainedPath, check_record_size, train_path
+from optviz.core.learn.paths import TrainedPath
 from optviz.core.learn.planes import Plane, explained_fraction, pca_plane, random_plane, three_point_plane
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.learn.surface import LearnedSurface
@@ -54,22 +54,14 @@ class LearnedRaceResult(RaceResult):
     explained: np.ndarray | None = None  # (K,) fraction of each path's movement that lies in the plane
     recipe: LearnedRecipe | None = None
     plane: Plane | None = field(default=None, repr=False)
-    surface: LearnedSurface | None = field(default=None, repr=False)
+
+    PER_RUN: ClassVar[tuple[str, ...]] = (*RaceResult.PER_RUN, "plane_losses", "accuracies", "off_plane", "explained")
 
     def poorly_explained(self, threshold: float = POOR_FIT) -> list[int]:
         """Indices of optimizers whose paths the plane explains less than `threshold` of."""
         if self.explained is None:
             return []
         return [k for k, e in enumerate(self.explained) if np.isfinite(e) and e < threshold]
-
-
-@dataclass(frozen=True)
-class LearnedProgress:
-    stage: str  # "train", "grid" or "done"
-    done: int
-    total: int
-    message: str
-    result: LearnedRaceResult | None = None
 
 
 def load(recipe: LearnedRecipe) -> tuple[Dataset, torch.nn.Module]:
@@ -165,9 +157,8 @@ def assemble(
     projections: Sequence[Projection],
     plane_loss: Sequence[np.ndarray],
     plane: Plane,
-    grid: LossGrid,
+    surface: LearnedSurface,
     steps: int,
-    title: str = "",
 ) -> LearnedRaceResult:
     """The race result from trained paths, their projections and their plane losses (no torch work here)."""
     k_count = len(paths)
@@ -185,7 +176,6 @@ def assemble(
     stopped = np.array([[p.stopped_at] for p in paths], dtype=int).reshape(k_count, 1)
     reasons = np.array([[p.reason] for p in paths], dtype=object).reshape(k_count, 1)
     start = positions[0, 0, 0] if k_count else np.zeros(2)
-    surface = LearnedSurface(grid, title=title or f"{recipe.model} on {recipe.dataset} ({recipe.plane} plane)")
     return LearnedRaceResult(
         configs=list(configs),
         starts=np.asarray(start, dtype=np.float64).reshape(1, 2),
@@ -211,53 +201,6 @@ def assemble(
     )
 
 
-def resolve_configs(entries: Sequence[tuple[str, dict]]) -> list[RunConfig]:
-    """RunConfigs from (optimizer, overrides): the registry's defaults (no per-surface learning rates: those
-    are tuned for the analytic surfaces, not for networks) updated with the overrides."""
-    from optviz.core.optimizers import get_optimizer
-
-    return [RunConfig(name, get_optimizer(name).resolve(dict(hp))) for name, hp in entries]
-
-
-def learned_race_steps(
-    recipe: LearnedRecipe,
-    configs: Sequence[RunConfig],
-    steps: int,
-    *,
-    cancelled: Callable[[], bool] | None = None,
-    use_cache: bool = True,
-) -> Iterator[LearnedProgress]:
-    """Train every optimizer, fit the plane, compute the grid (disk-cached) and score: see the module doc.
-
-    Stops (with no final result) as soon as `cancelled()` is true; closing the generator stops it too.
-    """
-    dataset, model = load(recipe)
-    check_record_size(sum(p.numel() for p in model.parameters()), steps, len(configs))
-    paths: list[TrainedPath] = []
-    k_count = len(configs)
-    for k, config in enumerate(configs):
-        yield LearnedProgress("train", k, k_count, f"training {config.display_name} ({k + 1}/{k_count})")
-        path = train_path(
-            recipe.model, dataset, config.optimizer, config.hyperparams, steps, recipe.seed, recipe.batch_size,
-            cancelled,
-        )  # fmt: skip
-        if path is None:
-            return
-        paths.append(path)
-    plane = fit_plane(recipe, model, paths)
-    projections = [project_path(plane, p) for p in paths]
-    grid = None
-    frame = frame_coords(paths, projections)
-    for progress in grid_for(recipe, model, dataset, plane, frame, cancelled=cancelled, use_cache=use_cache):
-        yield LearnedProgress("grid", progress.rows_done, progress.rows, "computing the surface")
-        grid = progress.grid
-    if grid is None:
-        return
-    losses = [plane_losses(model, dataset, plane, proj, path) for proj, path in zip(projections, paths, strict=True)]
-    result = assemble(recipe, configs, paths, projections, losses, plane, grid, steps)
-    yield LearnedProgress("done", 1, 1, "done", result)
-
-
 def grid_for(
     recipe: LearnedRecipe,
     model: torch.nn.Module,
@@ -271,13 +214,3 @@ def grid_for(
     centre, half = grid_frame(recipe, frame)
     xs, ys = grid_axes(centre, half, recipe.resolution)
     return cached_grid_steps(recipe.model, model, dataset, plane, xs, ys, **kwargs)
-
-
-def run_learned_race(
-    recipe: LearnedRecipe, configs: Sequence[RunConfig], steps: int, *, use_cache: bool = True
-) -> LearnedRaceResult:
-    """The whole race at once (tests, scripts): the result of `learned_race_steps`."""
-    for progress in learned_race_steps(recipe, configs, steps, use_cache=use_cache):
-        if progress.result is not None:
-            return progress.result
-    raise AssertionError("a learned race that was not cancelled ended without a result")

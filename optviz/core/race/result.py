@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from optviz.core.params import Value
+from optviz.core.surfaces.base import Surface
 
 
 class RunStatus(str, Enum):
@@ -52,6 +54,51 @@ class RaceResult:
     seed: int
     tolerance: float
     engines: list[str] = field(default_factory=list)  # "fast" or "library", per optimizer
+    #: The surface the result is drawn on when it is not the scene's own (a learned race computes its surface);
+    #: None: the scene's surface.
+    surface: Surface | None = field(default=None, repr=False)
+
+    #: The array fields indexed by optimizer first: what `select` and `concat` slice and join. Subclasses with
+    #: more per-run arrays extend it; optional ones may be None.
+    PER_RUN: ClassVar[tuple[str, ...]] = (
+        "positions",
+        "losses",
+        "grad_norms",
+        "update_norms",
+        "distances",
+        "status",
+        "stopped_at",
+        "reasons",
+    )
+
+    def select(self, ks: Sequence[int]) -> RaceResult:
+        """The result restricted to optimizers `ks`, in that order (new arrays; the rest is shared)."""
+        ks = list(ks)
+        arrays = {name: np.asarray(value)[ks] for name in self.PER_RUN if (value := getattr(self, name)) is not None}
+        return replace(
+            self,
+            configs=[self.configs[k] for k in ks],
+            engines=[self.engines[k] for k in ks] if self.engines else [],
+            **arrays,
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[RaceResult]) -> RaceResult:
+        """One result from results of the same starts and steps, optimizers in order (new arrays)."""
+        if not parts:
+            raise ValueError("concat needs at least one result")
+        first = parts[0]
+        arrays = {
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in first.PER_RUN
+            if getattr(first, name) is not None
+        }
+        return replace(
+            first,
+            configs=[c for p in parts for c in p.configs],
+            engines=[e for p in parts for e in p.engines],
+            **arrays,
+        )
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from optviz.core.learn import cache
-from optviz.core.learn.learned_race import LearnedRaceResult, learned_race_steps, resolve_configs, run_learned_race
+from optviz.core.learn.learned_race import LearnedRaceResult
 from optviz.core.learn.recipe import LearnedRecipe
+from optviz.core.learn.session import learned_race_steps, run_learned_race
 from optviz.core.race.result import RaceResult
+from optviz.core.scene import resolve_configs
 
 STEPS = 15
 
@@ -96,3 +98,28 @@ def test_a_learned_scene_runs_its_learned_race_and_draws_on_its_grid():
     assert scene.race_surface(result) is result.surface
     # The same race as the learned-race API's, bit for bit.
     np.testing.assert_array_equal(result.positions, _race(entries=(("sgd", {"lr": 0.3}),)).positions)
+
+
+def test_a_kept_session_retrains_only_what_changed_on_the_kept_plane_until_a_refit():
+    from optviz.core.learn.session import LearnedSession
+
+    recipe = LearnedRecipe(model="mlp", dataset="moons", plane="pca", resolution=7)
+    session = LearnedSession()
+
+    def race(entries):
+        reports = list(session.race_steps(recipe, resolve_configs(entries), STEPS))
+        return reports, reports[-1]
+
+    reports, first = race([("sgd", {"lr": 0.3}), ("adam", {"lr": 0.02})])
+    assert [r.stage for r in reports].count("train") == 2 and first.recomputed == (0, 1)
+    reports, second = race([("sgd", {"lr": 0.3}), ("adam", {"lr": 0.05})])
+    assert [r.stage for r in reports] == ["train", "done"]  # one training run, no new grid
+    assert second.recomputed == (1,) and second.result.surface is first.result.surface
+    assert second.keys[0] == first.keys[0] and second.keys[1] != first.keys[1]
+    # The untouched path is bit for bit the one from the first race.
+    np.testing.assert_array_equal(second.result.positions[0], first.result.positions[0])
+    session.request_refit()
+    reports, third = race([("sgd", {"lr": 0.3}), ("adam", {"lr": 0.05})])
+    assert "grid" in [r.stage for r in reports] and "train" not in [r.stage for r in reports]
+    assert third.recomputed == (0, 1) and third.result.surface is not second.result.surface
+    assert session.frame_number == 2
