@@ -425,3 +425,18 @@ def test_scalar_gradient_is_fast_enough_for_the_race_loop() -> None:
             grad(0.3, -0.7, SCALAR)
         best = min(best, time.perf_counter() - t0)
     assert best < 0.05, f"1000 scalar formula gradients took {best * 1e3:.1f} ms"
+
+
+@pytest.mark.parametrize("text", ["x/0", "y/0", "(x+1)/(1-1)", "x/(0*2)", "0^(-1)*x", "(-8)^(1/3)*y"])
+def test_division_by_a_constant_zero_is_a_value_on_every_backend(text: str) -> None:
+    # The derivative of u/0 divides a plain-number seed by a plain-number constant, which Python's `/` refuses
+    # even on the array backends: every backend gives inf or NaN instead, and they agree.
+    f = parse_formula(text)
+    scalar = f.value_and_grad(1.0, 2.0, SCALAR)
+    arrays = f.value_and_grad(np.array([1.0]), np.array([2.0]), NUMPY)
+    tensors = f.value_and_grad(torch.tensor([1.0], dtype=torch.float64), torch.tensor([2.0], dtype=torch.float64),
+                               torch_math())  # fmt: skip
+    assert not all(math.isfinite(v) for v in scalar)
+    for a, n, t in zip(scalar, arrays, tensors, strict=True):
+        np.testing.assert_array_equal(np.float64(a), np.asarray(n).reshape(-1)[0])
+        np.testing.assert_array_equal(np.float64(a), t.reshape(-1)[0].item())

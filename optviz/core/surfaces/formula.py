@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -345,6 +344,20 @@ def _np_full(x: Any, y: Any, c: float) -> np.ndarray:
     return np.full(np.broadcast_shapes(np.shape(x), np.shape(y)), c, dtype=np.float64)
 
 
+def _both_numbers(u: Any, v: Any) -> bool:
+    return isinstance(u, (float, int)) and isinstance(v, (float, int))
+
+
+def _array_div(u: Any, v: Any) -> Any:
+    # Array backends still meet two plain numbers (a derivative seed over a constant: d/dx of x/0 is 1/0),
+    # where Python's `/` raises: those go through the guarded scalar version (inf or NaN, like the arrays).
+    return _s_div(u, v) if _both_numbers(u, v) else u / v
+
+
+def _array_pow(u: Any, v: Any) -> Any:
+    return _s_pow(u, v) if _both_numbers(u, v) else u**v
+
+
 def _ops(xp: SimpleNamespace, **overrides: Any) -> SimpleNamespace:
     """The evaluator's table for a math namespace: its functions, plus what the evaluator adds
     (operators as functions, `log_any`, `full`), with backend-specific replacements in `overrides`."""
@@ -353,7 +366,7 @@ def _ops(xp: SimpleNamespace, **overrides: Any) -> SimpleNamespace:
         return x * 0.0 + y * 0.0 + c
 
     return SimpleNamespace(
-        **{**vars(xp), "div": operator.truediv, "pow": operator.pow, "log_any": xp.log, "full": full, **overrides}
+        **{**vars(xp), "div": _array_div, "pow": _array_pow, "log_any": xp.log, "full": full, **overrides}
     )
 
 
