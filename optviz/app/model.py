@@ -21,7 +21,16 @@ from optviz.core.errors import OptvizError
 from optviz.core.optimizers import get_optimizer
 from optviz.core.params import Value
 from optviz.core.race import RaceResult
-from optviz.core.scene import COLORMAPS, MAX_STEPS, PALETTE, OptimizerEntry, Scene, default_scene, run_config
+from optviz.core.scene import (
+    CAMERA_DISTANCE,
+    COLORMAPS,
+    MAX_STEPS,
+    PALETTE,
+    OptimizerEntry,
+    Scene,
+    default_scene,
+    run_config,
+)
 from optviz.core.surfaces import get_kind
 from optviz.core.surfaces.base import Surface
 
@@ -285,7 +294,10 @@ class SceneModel(QtCore.QObject):
     def set_camera(self, distance: float, elevation: float, azimuth: float) -> None:
         """Record the camera for the scene file (no signal: the view is where it came from)."""
         cam = self._scene.view.camera
-        cam.distance, cam.elevation, cam.azimuth = float(distance), float(elevation), float(azimuth)
+        lo, hi = CAMERA_DISTANCE  # what a scene file accepts: a zoom beyond it is saved at the limit
+        cam.distance = min(max(float(distance), lo), hi)
+        cam.elevation = min(max(float(elevation), -90.0), 90.0)
+        cam.azimuth = float(azimuth)
 
     # ---- starts and race settings --------------------------------------------------------------------------
     def set_start(self, x: float, y: float) -> None:

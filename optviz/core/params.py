@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from optviz.core.errors import UnknownNameError, ValueOutOfRangeError
+from optviz.core.errors import UnknownNameError, ValueOutOfRangeError, echo
 
 Value = float | int | bool | str
 Kind = Literal["float", "int", "bool", "choice", "text"]
@@ -61,14 +61,14 @@ class Param:
                 return True
             if low in _FALSE:
                 return False
-            raise ValueOutOfRangeError(f"{where}{self.name}={text!r} is not a boolean (use true or false)")
+            raise ValueOutOfRangeError(f"{where}{self.name}={echo(text)} is not a boolean (use true or false)")
         if self.kind in ("choice", "text"):
             return self.validate(raw, owner)
         try:
             number = int(raw) if self.kind == "int" else float(raw)
         except ValueError:
             kind = "an integer" if self.kind == "int" else "a number"
-            raise ValueOutOfRangeError(f"{where}{self.name}={text!r} is not {kind}") from None
+            raise ValueOutOfRangeError(f"{where}{self.name}={echo(text)} is not {kind}") from None
         return self.validate(number, owner)
 
     def validate(self, value: object, owner: str = "") -> Value:
@@ -77,19 +77,19 @@ class Param:
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
-            raise ValueOutOfRangeError(f"{where}{self.name} must be true or false, got {value!r}")
+            raise ValueOutOfRangeError(f"{where}{self.name} must be true or false, got {echo(value)}")
         if self.kind == "text":
             if isinstance(value, str):
                 return value
-            raise ValueOutOfRangeError(f"{where}{self.name} must be text, got {value!r}")
+            raise ValueOutOfRangeError(f"{where}{self.name} must be text, got {echo(value)}")
         if self.kind == "choice":
             if isinstance(value, str) and value in self.choices:
                 return value
-            raise ValueOutOfRangeError(f"{where}{self.name} must be {self.describe_range()}, got {value!r}")
+            raise ValueOutOfRangeError(f"{where}{self.name} must be {self.describe_range()}, got {echo(value)}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueOutOfRangeError(f"{where}{self.name} must be a number, got {value!r}")
+            raise ValueOutOfRangeError(f"{where}{self.name} must be a number, got {echo(value)}")
         if self.kind == "int" and not float(value).is_integer():
-            raise ValueOutOfRangeError(f"{where}{self.name} must be an integer, got {value!r}")
+            raise ValueOutOfRangeError(f"{where}{self.name} must be an integer, got {echo(value)}")
         number = int(value) if self.kind == "int" else float(value)
         if not math.isfinite(number) or not (self.low <= number <= self.high):  # type: ignore[operator]
             raise ValueOutOfRangeError(f"{where}{self.name}={_fmt(number)} is out of range ({self.describe_range()})")
@@ -146,7 +146,7 @@ class Schema:
             if p.name == name:
                 return p
         valid = ", ".join(self.names) or "none"
-        raise UnknownNameError(f"{self.owner} has no parameter {name!r} (valid: {valid})")
+        raise UnknownNameError(f"{self.owner} has no parameter {echo(name)} (valid: {valid})")
 
     def defaults(self) -> dict[str, Value]:
         return {p.name: p.default for p in self.params}

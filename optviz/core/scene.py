@@ -8,8 +8,10 @@ saving is atomic (a temporary file renamed over the target), so a crash never le
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ import numpy as np
 import tomli_w
 import tomllib
 
-from optviz.core.errors import OptvizError, SceneError
+from optviz.core.errors import OptvizError, SceneError, echo
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
 from optviz.core.params import Value
@@ -37,6 +39,11 @@ VERSION = 1
 #: `Scene.surface` of a scene whose surface is learned from a model (the recipe is `Scene.learned`).
 LEARNED = "learned"
 MAX_STEPS = 100_000
+#: Scene files are a few kB; a larger one is refused before parsing (TOML parsers need memory and time far
+#: beyond a file's size for some inputs: 40 kB of dotted keys took 1.6 GB inside tomllib).
+MAX_SCENE_BYTES = 1_000_000
+#: The camera's distance from the scene's centre, in the view's units (the surface spans about 2).
+CAMERA_DISTANCE = (0.1, 1000.0)
 
 #: Distinct colours, assigned in order to optimizers without one (colour-blind-friendly first).
 PALETTE = (
@@ -53,7 +60,7 @@ PALETTE = (
 )
 
 COLORMAPS = ("viridis", "magma", "inferno", "plasma", "cividis", "turbo")
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @dataclass
@@ -83,6 +90,15 @@ class Camera:
     distance: float = 4.2
     elevation: float = 32.0
     azimuth: float = -60.0
+
+    def validate(self) -> None:
+        lo, hi = CAMERA_DISTANCE
+        if not lo <= self.distance <= hi:  # also false for NaN
+            raise SceneError(f"camera distance={self.distance} is out of range ({lo:g} to {hi:g})")
+        if not -90.0 <= self.elevation <= 90.0:
+            raise SceneError(f"camera elevation={self.elevation} is out of range (-90 to 90 degrees)")
+        if not math.isfinite(self.azimuth):
+            raise SceneError(f"camera azimuth={self.azimuth} must be a finite number of degrees")
 
 
 @dataclass
@@ -208,14 +224,15 @@ class Scene:
             if not spec.on_surfaces:
                 raise SceneError(f"optimizer {spec.name} cannot race on a surface: {spec.surface_unavailable}")
             run_config(entry, self.surface)
-            if entry.color and not _COLOR.match(entry.color):
-                raise SceneError(f"optimizer {entry.name}: color {entry.color!r} must look like #rrggbb")
+            if entry.color and not _COLOR.fullmatch(entry.color):
+                raise SceneError(f"optimizer {entry.name}: color {echo(entry.color)} must look like #rrggbb")
         if not 1 <= self.steps <= MAX_STEPS:
             raise SceneError(f"steps={self.steps} is out of range (1 to {MAX_STEPS})")
-        if not self.tolerance > 0:
-            raise SceneError(f"tolerance={self.tolerance} must be positive")
+        if not (self.tolerance > 0 and math.isfinite(self.tolerance)):
+            raise SceneError(f"tolerance={self.tolerance} must be a positive finite number")
+        self.view.camera.validate()
         if self.view.colormap not in COLORMAPS:
-            raise SceneError(f"colormap {self.view.colormap!r} is not one of {', '.join(COLORMAPS)}")
+            raise SceneError(f"colormap {echo(self.view.colormap)} is not one of {', '.join(COLORMAPS)}")
         if self.grid is not None and not all(1 <= n <= MAX_GRID for n in self.grid):
             raise SceneError(f"grid {self.grid} must have sides of 1 to {MAX_GRID}")
         return self
@@ -286,16 +303,20 @@ class _Reader:
         # bool is an int in Python: only accept it where a bool is asked for.
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             kind = " or ".join(k.__name__.replace("str", "text").replace("float", "number") for k in kinds)
-            raise self.fail(f"{key}.{name}" if key else name, f"must be {kind}, got {value!r}")
+            raise self.fail(f"{key}.{name}" if key else name, f"must be {kind}, got {echo(value)}")
         return value
 
 
 def scene_from_toml(text: str, source: str = "scene") -> Scene:
     """Parse and validate a scene; raises `SceneError` (one line naming the key) on any problem."""
+    if len(text) > MAX_SCENE_BYTES:
+        raise SceneError(f"{source}: too large for a scene file (over {MAX_SCENE_BYTES:,} characters)")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SceneError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SceneError(f"{source}: not a scene file (nested too deeply)") from None
     r = _Reader(text, source)
     r.table(data, "", _TOP_KEYS)
     if data.get("format") != FORMAT:
@@ -342,7 +363,7 @@ def scene_from_toml(text: str, source: str = "scene") -> Scene:
     if "grid" in race:
         grid = race["grid"]
         if not (isinstance(grid, list) and len(grid) == 2 and all(type(n) is int for n in grid)):
-            raise r.fail("race.grid", f"must be two integers [nx, ny], got {grid!r}")
+            raise r.fail("race.grid", f"must be two integers [nx, ny], got {echo(grid)}")
         scene.grid = (grid[0], grid[1])
     for i, item in enumerate(optimizers):
         key = f"optimizers[{i}]"
@@ -382,16 +403,28 @@ def _points(r: _Reader, value: Any) -> list[tuple[float, float]]:
         for p in value
     )
     if not ok or not value:
-        raise r.fail("race.starts", f"must be a list of [x, y] pairs, got {value!r}")
+        raise r.fail("race.starts", f"must be a list of [x, y] pairs, got {echo(value)}")
     return [(float(p[0]), float(p[1])) for p in value]
 
 
 def load_scene(path: str | os.PathLike[str]) -> Scene:
+    """Read and validate a scene file. Only a regular file of at most `MAX_SCENE_BYTES` is read: a FIFO would
+    block, a device (/dev/zero) never ends."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
         raise SceneError(f"{path}: no such scene file") from None
+    except OSError as exc:
+        raise SceneError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SceneError(f"{path}: not a regular file (a scene is a .toml file)")
+    if info.st_size > MAX_SCENE_BYTES:
+        raise SceneError(f"{path}: too large for a scene file ({info.st_size:,} bytes; at most {MAX_SCENE_BYTES:,})")
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_SCENE_BYTES + 1)  # the file may have grown since stat
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SceneError(f"{path}: cannot read ({exc})") from None
     return scene_from_toml(text, str(path))

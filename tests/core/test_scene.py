@@ -130,3 +130,48 @@ def test_default_scene_is_the_four_optimizer_rosenbrock_race():
     scene = load_scene(next(p for p in example_scenes() if p.stem == "default"))
     assert scene.surface == "rosenbrock"
     assert [e.name for e in scene.optimizers] == ["sgd", "momentum", "adam", "lion"]
+
+
+def test_only_regular_files_of_a_sane_size_are_read(tmp_path):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # reading it would block until a writer came
+    for path in (fifo, tmp_path, "/dev/zero"):
+        with pytest.raises(SceneError, match="not a regular file"):
+            load_scene(path)
+    big = tmp_path / "big.toml"
+    big.write_text(GOOD + "#" * 1_000_001)
+    with pytest.raises(SceneError, match="too large for a scene file"):
+        load_scene(big)
+
+
+def test_deeply_nested_toml_is_a_scene_error():
+    with pytest.raises(SceneError, match="nested too deeply"):
+        scene_from_toml("a = " + "[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    ("camera", "match"),
+    [
+        ("distance = nan", "camera distance=nan"),
+        ("distance = -1e308", "camera distance"),
+        ("elevation = 91.0", "camera elevation"),
+        ("azimuth = inf", "camera azimuth"),
+    ],
+)
+def test_a_camera_that_cannot_render_is_refused(camera, match):
+    with pytest.raises(SceneError, match=match):
+        scene_from_toml(GOOD + f"\n[view.camera]\n{camera}\n")
+
+
+def test_colour_must_match_whole_and_tolerance_be_finite():
+    with pytest.raises(SceneError, match="color"):
+        scene_from_toml(GOOD.replace('name = "adam"', 'name = "adam"\ncolor = "#ff0000\\n"'))
+    with pytest.raises(SceneError, match="tolerance"):
+        scene_from_toml(GOOD.replace("steps = 200", "steps = 200\ntolerance = inf"))
+
+
+def test_errors_echo_at_most_a_short_excerpt_of_a_bad_value():
+    with pytest.raises(SceneError) as err:
+        scene_from_toml(GOOD.replace('name = "adam"', 'name = "adam"\nlabel = ' + '"' + "x" * 100_000 + '"')
+                        .replace("steps = 200", "steps = '" + "y" * 100_000 + "'"))  # fmt: skip
+    assert len(str(err.value)) < 200
