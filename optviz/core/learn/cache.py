@@ -6,7 +6,8 @@ two directions, the grid axes, the dtype and a format number. Reopening a scene 
 at once, with bit-identical arrays. Files are written atomically (a temporary file renamed into place), so
 a crash or two processes racing never leave half a grid behind.
 
-Location: `$OPTVIZ_CACHE_DIR`, else `$XDG_CACHE_HOME/optviz`, else `~/.cache/optviz` (tests set the first).
+Location: `$OPTVIZ_CACHE_DIR` (tests set it), else the platform's user cache folder from platformdirs
+(`$XDG_CACHE_HOME/optviz` or `~/.cache/optviz` on Linux, `~/Library/Caches/optviz` on macOS).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import torch
 
 from optviz.core.learn.datasets import Dataset
@@ -31,9 +33,7 @@ def cache_dir() -> Path:
     explicit = os.environ.get(CACHE_ENV)
     if explicit:
         return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "optviz"
+    return Path(platformdirs.user_cache_dir("optviz"))
 
 
 def _feed(h, tensor: torch.Tensor | np.ndarray) -> None:
