@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +18,9 @@ import numpy as np
 from optviz.cli.progress import ProgressBar
 from optviz.cli.race_cmd import check_writable
 from optviz.cli.specs import parse_spec
+from optviz.core.atomic import atomic_write_bytes, atomic_write_text
 from optviz.core.errors import OptvizError
 from optviz.core.learn.recipe import PLANES, LearnedRecipe
-from optviz.core.scene import atomic_write_text
 
 FORMAT = "optviz-landscape"
 VERSION = 1
@@ -137,15 +135,7 @@ def write_npz(path: Path, result) -> None:
         arrays["explained_variance"] = np.array(result.plane.explained_variance)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _finite(values: np.ndarray) -> list[float | None]:

@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     progress.message("")
     sys.stdout.write(format_table(session.summaries, args.batch_size))
     if out is not None:
-        from optviz.core.scene import atomic_write_text
+        from optviz.core.atomic import atomic_write_text
 
         atomic_write_text(out, json.dumps(session.to_dict(), indent=1, allow_nan=True))
         sys.stdout.write(f"wrote {out}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -130,3 +131,13 @@ def test_default_scene_is_the_four_optimizer_rosenbrock_race():
     scene = load_scene(next(p for p in example_scenes() if p.stem == "default"))
     assert scene.surface == "rosenbrock"
     assert [e.name for e in scene.optimizers] == ["sgd", "momentum", "adam", "lion"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_saved_scene_has_the_permissions_the_umask_gives(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        save_scene(scene_from_toml(GOOD), tmp_path / "s.toml")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "s.toml").stat().st_mode) == 0o644  # not mkstemp's private 0600

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import platformdirs
 import torch
 
+from optviz.core.atomic import atomic_path
+from optviz.core.errors import OptvizError
 from optviz.core.learn.datasets import Dataset
 from optviz.core.learn.grid import LossGrid
 from optviz.core.learn.planes import Plane
@@ -74,17 +75,9 @@ def save_grid(key: str, grid: LossGrid) -> Path | None:
     path = _path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz.tmp", dir=path.parent)
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(path) as temp, open(temp, "wb") as f:
             np.savez(f, xs=grid.xs, ys=grid.ys, loss=grid.loss, accuracy=grid.accuracy)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
+    except (OSError, OptvizError):  # atomic_path reports its OSErrors as OptvizError
         return None
     return path
 
