@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from optviz.cli.help_names import names_in_help
 from optviz.cli.progress import ProgressBar
 from optviz.cli.race_cmd import check_writable
 from optviz.cli.specs import parse_spec
@@ -36,8 +37,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--optimizer adam:lr=0.01 --optimizer sgd:lr=0.1 --out moons.npz --json moons.json",
     )
     defaults = LearnedRecipe()
-    p.add_argument("--model", required=True, metavar="NAME", help="model: mlp, mlp-wide, cnn, transformer")
-    p.add_argument("--dataset", required=True, metavar="NAME", help="data set: moons, circles, spirals, xor, digits…")
+    names_in_help(
+        p.add_argument("--model", required=True, metavar="NAME", help="model: %(names)s"),
+        "optviz.core.learn.models",
+        "MODELS",
+    )
+    names_in_help(
+        p.add_argument("--dataset", required=True, metavar="NAME", help="data set: %(names)s"),
+        "optviz.core.learn.datasets",
+        "DATASETS",
+    )
     p.add_argument(
         "--plane",
         metavar="KIND",
@@ -49,7 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=defaults.range,
         metavar="R",
-        help="random plane: half-width in direction units; pca/three-point: multiple of the paths' extent",
+        help="random plane: half-width in direction units; "
+        f"{'/'.join(p for p in PLANES if p != 'random')}: multiple of the paths' extent",
     )
     p.add_argument(
         "--optimizer", action="append", metavar="NAME[:k=v,...]", help="an optimizer to train; repeat for several"
