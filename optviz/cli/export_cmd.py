@@ -17,6 +17,7 @@ from optviz.cli.race_cmd import add_race_arguments, scene_from_args
 from optviz.core.scene import Scene
 from optviz.export.settings import (
     CAMERA_KINDS,
+    DEFAULT_OVERLAYS,
     OVERLAYS,
     QUALITIES,
     ExportSettings,
@@ -58,9 +59,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--overlay",
-        default="legend,steps,loss,title",
+        default=",".join(o for o in OVERLAYS if o in DEFAULT_OVERLAYS),
         metavar="LIST",
-        help=f"comma-separated, from {','.join(OVERLAYS)}; or none (default legend,steps,loss,title)",
+        help=f"comma-separated, from {','.join(OVERLAYS)}; or none (default %(default)s)",
     )
     p.add_argument("--title", metavar="TEXT", help="title overlay text (default: the scene's title)")
     p.add_argument("--quality", default="standard", choices=QUALITIES, help="encoder effort and sharpness")

@@ -10,19 +10,18 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from optviz.cli.help_names import names_in_help
 from optviz.cli.progress import ProgressBar
 from optviz.cli.race_cmd import check_writable
 from optviz.cli.specs import parse_spec
+from optviz.core.atomic import atomic_write_bytes, atomic_write_text
 from optviz.core.errors import OptvizError
 from optviz.core.learn.recipe import PLANES, LearnedRecipe
-from optviz.core.scene import atomic_write_text
 
 FORMAT = "optviz-landscape"
 VERSION = 1
@@ -38,8 +37,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--optimizer adam:lr=0.01 --optimizer sgd:lr=0.1 --out moons.npz --json moons.json",
     )
     defaults = LearnedRecipe()
-    p.add_argument("--model", required=True, metavar="NAME", help="model: mlp, mlp-wide, cnn, transformer")
-    p.add_argument("--dataset", required=True, metavar="NAME", help="data set: moons, circles, spirals, xor, digits…")
+    names_in_help(
+        p.add_argument("--model", required=True, metavar="NAME", help="model: %(names)s"),
+        "optviz.core.learn.models",
+        "MODELS",
+    )
+    names_in_help(
+        p.add_argument("--dataset", required=True, metavar="NAME", help="data set: %(names)s"),
+        "optviz.core.learn.datasets",
+        "DATASETS",
+    )
     p.add_argument(
         "--plane",
         metavar="KIND",
@@ -51,7 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=defaults.range,
         metavar="R",
-        help="random plane: half-width in direction units; pca/three-point: multiple of the paths' extent",
+        help="random plane: half-width in direction units; "
+        f"{'/'.join(p for p in PLANES if p != 'random')}: multiple of the paths' extent",
     )
     p.add_argument(
         "--optimizer", action="append", metavar="NAME[:k=v,...]", help="an optimizer to train; repeat for several"
@@ -137,15 +145,7 @@ def write_npz(path: Path, result) -> None:
         arrays["explained_variance"] = np.array(result.plane.explained_variance)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _finite(values: np.ndarray) -> list[float | None]:

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from optviz.cli.specs import parse_spec
+from optviz.core.atomic import atomic_write_text
 from optviz.core.errors import OptvizError
 from optviz.core.race.result import RaceResult, RunStatus
 from optviz.core.race.starts import parse_grid, parse_point
-from optviz.core.scene import OptimizerEntry, Scene, atomic_write_text, default_scene, load_scene
+from optviz.core.scene import OptimizerEntry, Scene, default_scene, load_scene
 from optviz.export.trajectories import race_csv, race_json
 
 

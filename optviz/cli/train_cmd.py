@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import TextIO
 
+from optviz.cli.help_names import names_in_help
 from optviz.cli.progress import ProgressBar
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
@@ -30,14 +31,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "Example: optviz train --model mlp-wide --dataset digits --optimizer adamw --optimizer adam8bit "
         "--optimizer adafactor --steps 200 --json runs.json",
     )
-    p.add_argument(
-        "--model",
-        default="mlp",
-        metavar="NAME",
-        help="model from the zoo: mlp, mlp-wide, cnn, transformer (a wrong name lists the choices)",
+    names_in_help(
+        p.add_argument(
+            "--model",
+            default="mlp",
+            metavar="NAME",
+            help="model from the zoo: %(names)s (a wrong name lists the choices)",
+        ),
+        "optviz.core.learn.models",
+        "MODELS",
     )
-    p.add_argument(
-        "--dataset", default="moons", metavar="NAME", help="data set: moons, circles, spirals, xor, digits, modadd"
+    names_in_help(
+        p.add_argument("--dataset", default="moons", metavar="NAME", help="data set: %(names)s"),
+        "optviz.core.learn.datasets",
+        "DATASETS",
     )
     p.add_argument(
         "--optimizer",
@@ -138,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     progress.message("")
     sys.stdout.write(format_table(session.summaries, args.batch_size))
     if out is not None:
-        from optviz.core.scene import atomic_write_text
+        from optviz.core.atomic import atomic_write_text
 
         atomic_write_text(out, json.dumps(session.to_dict(), indent=1, allow_nan=True))
         sys.stdout.write(f"wrote {out}\n")

@@ -12,7 +12,6 @@ import math
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 import tomli_w
 import tomllib
 
+from optviz.core.atomic import atomic_write_text
 from optviz.core.errors import OptvizError, SceneError, echo
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
@@ -437,28 +437,6 @@ def scene_to_toml(scene: Scene) -> str:
 def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
     """Write atomically: a temporary file in the same folder, renamed over the target when complete."""
     atomic_write_text(Path(path), scene_to_toml(scene))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the whole new one, never half."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OptvizError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def default_scene() -> Scene:

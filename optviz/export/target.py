@@ -8,14 +8,10 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from optviz.core.atomic import temp_file_beside, temp_folder_beside
 from optviz.core.errors import OptvizError
-
-# mkstemp / mkdtemp make private (0600 / 0700) temporaries; the finished file gets the usual permissions.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def describe_os_error(path: Path | str, exc: BaseException) -> OptvizError:
@@ -56,15 +52,9 @@ class OutputTarget:
         self.is_folder = is_folder
         self.force = force
         check_target(self.out, is_folder, force)
-        folder = self.out.parent if str(self.out.parent) else Path(".")
-        prefix = f".{self.out.name}."
+        # Created with the usual permissions (the umask applies), so the renamed result has them too.
         try:
-            if is_folder:
-                self.temp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".part", dir=folder))
-            else:
-                fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
-                os.close(fd)
-                self.temp = Path(name)
+            self.temp = temp_folder_beside(self.out, ".part") if is_folder else temp_file_beside(self.out, ".part")
         except OSError as exc:
             raise describe_os_error(self.out, exc) from None
         self._done = False
@@ -73,9 +63,8 @@ class OutputTarget:
         """Move the finished temporary into place (replacing `out` only with `force`, or an empty folder)."""
         try:
             check_target(self.out, self.is_folder, self.force)  # something may have appeared meanwhile
-            os.chmod(self.temp, (0o777 if self.is_folder else 0o666) & ~_UMASK)
             if self.is_folder and self.out.is_dir():
-                aside = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".old", dir=self.out.parent))
+                aside = temp_folder_beside(self.out, ".old")
                 os.replace(self.out, aside / "old")
                 os.replace(self.temp, self.out)
                 shutil.rmtree(aside, ignore_errors=True)

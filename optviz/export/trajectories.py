@@ -1,7 +1,7 @@
 """Trajectory data as files: the JSON and CSV that `optviz race --json/--csv` writes and the app exports.
 
 Pure data (no Qt): a `RaceResult` and the `Scene` it came from in, text out; write it with
-`optviz.core.scene.atomic_write_text` so a failure never leaves half a file.
+`optviz.core.atomic.atomic_write_text` so a failure never leaves half a file.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -154,3 +156,17 @@ def test_no_display_screenshot_is_one_line_naming_the_headless_commands(tmp_path
     assert out.returncode == 2
     (line,) = out.stderr.strip().splitlines()
     assert "no display" in line and "optviz export" in line and "Traceback" not in out.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_json_and_csv_outputs_have_the_permissions_the_umask_gives(tmp_path, capsys):
+    from optviz import cli
+
+    js, cs = tmp_path / "race.json", tmp_path / "race.csv"
+    previous = os.umask(0o022)
+    try:
+        assert cli.main(["race", "--steps", "20", "--json", str(js), "--csv", str(cs)]) == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(js.stat().st_mode) == 0o644  # not mkstemp's private 0600
+    assert stat.S_IMODE(cs.stat().st_mode) == 0o644

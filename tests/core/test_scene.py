@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -175,3 +176,13 @@ def test_errors_echo_at_most_a_short_excerpt_of_a_bad_value():
         scene_from_toml(GOOD.replace('name = "adam"', 'name = "adam"\nlabel = ' + '"' + "x" * 100_000 + '"')
                         .replace("steps = 200", "steps = '" + "y" * 100_000 + "'"))  # fmt: skip
     assert len(str(err.value)) < 200
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_saved_scene_has_the_permissions_the_umask_gives(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        save_scene(scene_from_toml(GOOD), tmp_path / "s.toml")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "s.toml").stat().st_mode) == 0o644  # not mkstemp's private 0600

@@ -14,8 +14,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.app.model import SceneModel
+from optviz.core.atomic import atomic_write_text
 from optviz.core.errors import OptvizError
-from optviz.core.scene import atomic_write_text
 
 DATA_FILTER = "CSV, one row per step (*.csv);;JSON, one record per run (*.json)"
 PNG_FILTER = "PNG image (*.png)"

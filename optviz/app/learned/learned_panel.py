@@ -18,9 +18,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
+from superqt.utils import signals_blocked
 
 from optviz.app.model import SceneModel
-from optviz.app.widgets.quiet import signals_blocked
 from optviz.app.widgets.theme import MUTED, PANEL, TEXT
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import signals_blocked
 
 from optviz.app.model import MAX_OPTIMIZERS, SceneModel
 from optviz.app.widgets.icons import icon, swatch
@@ -67,9 +68,8 @@ class OptimizerRow(QtWidgets.QFrame):
         if state == self._state:
             return  # unchanged: touch no widget (every repaint composes the window on software GL)
         self._state = state
-        self.enabled_box.blockSignals(True)
-        self.enabled_box.setChecked(entry.enabled)
-        self.enabled_box.blockSignals(False)
+        with signals_blocked(self.enabled_box):
+            self.enabled_box.setChecked(entry.enabled)
         self.color_button.setIcon(swatch(self.model.color(self.k), 10))
         self.name.setText(f"{html.escape(self.model.display_name(self.k))}{hint}")
         self.name.setEnabled(entry.enabled)

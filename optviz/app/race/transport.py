@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import signals_blocked
 
 from optviz.app.model import SceneModel
 from optviz.app.widgets.icons import icon
@@ -185,23 +186,18 @@ class TransportBar(QtWidgets.QWidget):
         self.play_action.setText("Pause" if playing else "Play")
 
     def _show_speed(self, speed: float) -> None:
-        self.speed.blockSignals(True)
-        self.speed.setValue(round(100 * math.log10(speed)))
-        self.speed.blockSignals(False)
+        with signals_blocked(self.speed):
+            self.speed.setValue(round(100 * math.log10(speed)))
         self.speed_value.setText(f"{speed:.0f} steps/s")
 
     def _show_steps(self) -> None:
-        for w in (self.total, self.timeline):
-            w.blockSignals(True)
-        self.total.setValue(self.model.steps)
-        self.timeline.setRange(0, self.model.steps)
-        for w in (self.total, self.timeline):
-            w.blockSignals(False)
+        with signals_blocked(self.total, self.timeline):
+            self.total.setValue(self.model.steps)
+            self.timeline.setRange(0, self.model.steps)
         self._show_cursor(self.model.cursor)
 
     def _show_cursor(self, cursor: float) -> None:
         step = math.floor(cursor + 1e-9)
-        self.timeline.blockSignals(True)
-        self.timeline.setValue(step)
-        self.timeline.blockSignals(False)
+        with signals_blocked(self.timeline):
+            self.timeline.setValue(step)
         self.counter.setText(f"{step:,} / {self.model.steps:,}")

@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
+from superqt.utils import qthrottled, signals_blocked
 
 from optviz.app.model import SceneModel
 from optviz.app.readouts import metrics
@@ -127,10 +128,7 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
         # slider watches) is not held up by re-stroking the curves, and a drag redraws them at most ~25 times
         # a second. `_pending` gathers the optimizers changed meanwhile (None: all).
         self._pending: set[int] | None = set()
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(CHART_DELAY_MS)
-        self._timer.timeout.connect(self._flush)
+        self._flush_soon = qthrottled(self._flush, CHART_DELAY_MS, leading=False)
         model.resultChanged.connect(self._later)
         model.optimizerStyleChanged.connect(lambda _k: self._result(None))
         model.optimizersReset.connect(self._structure)
@@ -144,12 +142,11 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
             self._pending = None
         else:
             self._pending |= changed
-        if not self._timer.isActive():
-            self._timer.start()
+        self._flush_soon()
 
     def _flush(self) -> None:
         """Apply the results gathered by `_later` (tests call it to skip the wait)."""
-        self._timer.stop()
+        self._flush_soon.cancel()
         pending, self._pending = self._pending, set()
         self._result(None if pending is None else frozenset(pending))
 
@@ -158,7 +155,7 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
             self._result(None)
 
     def _result(self, changed: frozenset[int] | None) -> None:
-        self._timer.stop()
+        self._flush_soon.cancel()
         self._pending = set()
         result = self.model.result
         count = 0 if result is None else len(result.configs)
@@ -190,9 +187,8 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
 
     def _cursor(self, step: float) -> None:
         for plot in self.plots:
-            plot.cursor.blockSignals(True)
-            plot.cursor.setValue(step)
-            plot.cursor.blockSignals(False)
+            with signals_blocked(plot.cursor):
+                plot.cursor.setValue(step)
 
     # ---- plots -> model --------------------------------------------------------------------------------------
     def _dragged(self, line: pg.InfiniteLine) -> None:

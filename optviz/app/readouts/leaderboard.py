@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import qthrottled
 
 from optviz.app.model import SceneModel
 from optviz.app.readouts import metrics
@@ -48,10 +49,8 @@ class Leaderboard(QtWidgets.QTableWidget):
         header.setHighlightSections(False)
         self.verticalHeader().setDefaultSectionSize(24)
         self.standings: list[metrics.Standing] = []
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        # Trailing: the refresh after a burst of cursor moves shows the last one.
+        self._soon = qthrottled(self.refresh, REFRESH_MS, leading=False)
         model.cursorChanged.connect(self._soon)
         model.resultChanged.connect(self._soon)  # after the view's frame, like the charts
         for signal in (model.optimizersReset, model.sceneReplaced):
@@ -59,12 +58,8 @@ class Leaderboard(QtWidgets.QTableWidget):
         model.optimizerStyleChanged.connect(self.refresh)
         self.refresh()
 
-    def _soon(self, *_args: object) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
-
     def refresh(self, *_args: object) -> None:
-        self._timer.stop()
+        self._soon.cancel()
         result = self.model.result
         shown = self.model.shown_runs()
         if result is None or len(result.configs) != len(self.model.optimizers):

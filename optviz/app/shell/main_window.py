@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import qdebounced
 
 from optviz.app.export.export_actions import ExportActions
 from optviz.app.model import SceneModel
@@ -185,16 +186,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.race_info.setProperty("role", "muted")
         self.race_info.setToolTip("The last race: how many runs were simulated, and how long the engine took")
         status.addPermanentWidget(self.race_info)
-        self._error_timer = QtCore.QTimer(self)  # turns the status bar back from red (owned: dies with us)
-        self._error_timer.setSingleShot(True)
-        self._error_timer.setInterval(ERROR_MS)
-        self._error_timer.timeout.connect(lambda: status.setStyleSheet(""))
+        # Turns the status bar back from red once the last error's message is gone (owned: dies with us).
+        self._clear_error_style = qdebounced(lambda: status.setStyleSheet(""), ERROR_MS, parent=self)
         # "racing…" only for races that take a while: a 3 ms race would just flicker the status bar (and
         # every repaint costs a whole-window compose on software GL).
-        self._busy_timer = QtCore.QTimer(self)
-        self._busy_timer.setSingleShot(True)
-        self._busy_timer.setInterval(BUSY_NOTICE_MS)
-        self._busy_timer.timeout.connect(lambda: self.race_info.setText("racing…"))
+        self._show_racing_soon = qdebounced(lambda: self.race_info.setText("racing…"), BUSY_NOTICE_MS, parent=self)
 
     # ---- slots -------------------------------------------------------------------------------------------
     def _toggle_top_down(self, on: bool) -> None:
@@ -213,13 +209,13 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_error(self, message: str) -> None:
         self.statusBar().setStyleSheet(f"QStatusBar {{ color: {theme.ERROR}; }}")
         self.statusBar().showMessage(message, ERROR_MS)
-        self._error_timer.start()
+        self._clear_error_style()
 
     def _busy(self, busy: bool) -> None:
         if busy:
-            self._busy_timer.start()
+            self._show_racing_soon()
         else:
-            self._busy_timer.stop()
+            self._show_racing_soon.cancel()
 
     def _race_applied(self, outcome: Outcome) -> None:
         result = outcome.result
@@ -227,7 +223,7 @@ class MainWindow(QtWidgets.QMainWindow):
         ran = len(outcome.simulated)
         engines = sorted(set(result.engines[i] for i in outcome.simulated)) if ran else []
         how = f"{ran} re-simulated ({', '.join(engines)} path)" if ran else "from cache"
-        self._busy_timer.stop()
+        self._show_racing_soon.cancel()
         self.race_info.setText(
             f"{k} optimizers × {m} start{'s' * (m > 1)} × {n:,} steps · {how} · {outcome.seconds * 1000:.0f} ms"
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from optviz.core.atomic import atomic_path
 from optviz.core.errors import OptvizError
 
 RACE_TIMEOUT_S = 300.0
@@ -62,5 +63,6 @@ def take_screenshot(window: QtWidgets.QMainWindow, out: Path, size: tuple[int, i
     settle(0.5)
     image = grab_window(window)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not image.save(str(out), "PNG"):
-        raise OptvizError(f"cannot write {out}")
+    with atomic_path(out) as temp:
+        if not image.save(str(temp), "PNG"):
+            raise OptvizError(f"cannot write {out}")

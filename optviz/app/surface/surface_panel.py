@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import qdebounced, signals_blocked
 
 from optviz.app.model import SceneModel
 from optviz.app.surface.previews import colormap_swatch, surface_preview
 from optviz.app.widgets.param_controls import ParamForm
-from optviz.app.widgets.quiet import signals_blocked
 from optviz.core.errors import FormulaError
 from optviz.core.scene import COLORMAPS, LEARNED
 from optviz.core.surfaces import SURFACES, get_kind, parse_formula
@@ -96,10 +96,7 @@ class SurfacePanel(QtWidgets.QWidget):
         formula_layout.addWidget(self.formula_caret)
         formula_layout.addWidget(self.formula_error)
         layout.addWidget(self.formula_box)
-        self._formula_timer = QtCore.QTimer(self)
-        self._formula_timer.setSingleShot(True)
-        self._formula_timer.setInterval(FORMULA_DELAY_MS)
-        self._formula_timer.timeout.connect(self._apply_formula)
+        self._apply_formula_soon = qdebounced(self._apply_formula, FORMULA_DELAY_MS)
         self.formula.textEdited.connect(self._formula_typed)
 
         self.params_holder = QtWidgets.QVBoxLayout()
@@ -234,11 +231,11 @@ class SurfacePanel(QtWidgets.QWidget):
         try:
             parse_formula(text)
         except FormulaError as exc:
-            self._formula_timer.stop()
+            self._apply_formula_soon.cancel()
             self._show_formula_error(exc)
             return
         self._show_formula_error(None)
-        self._formula_timer.start()
+        self._apply_formula_soon()
 
     def _apply_formula(self) -> None:
         self.model.set_surface_param("formula", self.formula.text())

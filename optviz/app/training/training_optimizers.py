@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import signals_blocked
 
 from optviz.app.widgets.param_controls import ParamForm
 from optviz.app.widgets.picker import OptimizerPicker, spec_tooltip
@@ -156,16 +157,15 @@ class TrainingOptimizers(QtWidgets.QWidget):
 
     def _selected(self, row: int) -> None:
         entry = self.entries[row] if 0 <= row < len(self.entries) else None
-        self.impl.blockSignals(True)
-        self.impl.clear()
-        if entry is not None:
-            offered = supported_implementations(entry.name, self.device)
-            for i, impl in enumerate(offered):
-                self.impl.addItem(impl)
-                self.impl.setItemData(i, IMPL_HELP[impl], QtCore.Qt.ItemDataRole.ToolTipRole)
-            self.impl.setCurrentText(entry.impl)
-        self.impl.setEnabled(entry is not None and self.impl.count() > 1)
-        self.impl.blockSignals(False)
+        with signals_blocked(self.impl):
+            self.impl.clear()
+            if entry is not None:
+                offered = supported_implementations(entry.name, self.device)
+                for i, impl in enumerate(offered):
+                    self.impl.addItem(impl)
+                    self.impl.setItemData(i, IMPL_HELP[impl], QtCore.Qt.ItemDataRole.ToolTipRole)
+                self.impl.setCurrentText(entry.impl)
+            self.impl.setEnabled(entry is not None and self.impl.count() > 1)
         self.remove_button.setEnabled(entry is not None)
         self.form = None
         if entry is None:

@@ -9,6 +9,7 @@ A run that fails (out of memory, a non-finite loss) ends alone, and its line in 
 from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
+from superqt.utils import signals_blocked
 
 from optviz.app.training.training_charts import TrainingCharts
 from optviz.app.training.training_optimizers import TrainingOptimizers, run_color
@@ -215,10 +216,9 @@ class TrainingPanel(QtWidgets.QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         if not running:
-            self.pause_button.blockSignals(True)
-            self.pause_button.setChecked(False)
-            self.pause_button.setText("Pause")
-            self.pause_button.blockSignals(False)
+            with signals_blocked(self.pause_button):
+                self.pause_button.setChecked(False)
+                self.pause_button.setText("Pause")
         self.setup.setEnabledForRun(running)
         self.optimizers.setEnabled(not running)
         if running:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import qdebounced
 
 from optviz.app.learned.learned_warning import PlaneWarning
 from optviz.app.model import SceneModel
@@ -48,15 +49,13 @@ class ViewPanel(QtWidgets.QWidget):
         self._press: QtCore.QPointF | None = None
         self._dragging_start = False
         self._surface_key: tuple | None = None
-        self._surface_timer = QtCore.QTimer(self)
-        self._surface_timer.setSingleShot(True)
-        self._surface_timer.setInterval(0)
-        self._surface_timer.timeout.connect(self._rebuild_surface)
+        # 0 ms: a burst of surface changes (a dragged slider) costs one rebuild, on the next event-loop turn.
+        self._rebuild_surface_soon = qdebounced(self._rebuild_surface, 0)
         self.picks = 0  # clicks that landed on the surface (tests read it)
         self._shown: set[int] = set()  # trail indices the view shows (disabled optimizers' are hidden)
 
         model.sceneReplaced.connect(self._scene_replaced)
-        model.surfaceChanged.connect(self._surface_timer.start)
+        model.surfaceChanged.connect(self._rebuild_surface_soon)
         model.learnedSurfaceChanged.connect(self._rebuild_surface)
         model.viewOptionsChanged.connect(self._view_options)
         model.resultChanged.connect(self._result)
@@ -92,13 +91,11 @@ class ViewPanel(QtWidgets.QWidget):
             self.scene_view.reset_camera()
 
     def _view_options(self) -> None:
-        if self._surface_timer.isActive():
-            self._rebuild_surface()
+        self._rebuild_surface_soon.flush()  # a pending rebuild first: the options apply to the new surface
         apply_view_options(self.scene_view, self.model.scene, self.model.surface)
 
     def _result(self, changed: frozenset[int] | None) -> None:
-        if self._surface_timer.isActive():
-            self._rebuild_surface()
+        self._rebuild_surface_soon.flush()  # a pending rebuild first: it may drop trails of another domain
         result = self.model.result
         if result is None:
             self.scene_view.set_trails([])

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 
 from PySide6 import QtCore, QtWidgets
+from superqt.utils import signals_blocked
 
 from optviz.app.widgets.icons import icon
 from optviz.core.errors import OptvizError
@@ -122,9 +123,7 @@ class _Row(QtCore.QObject):
         if (value, is_default) == self._shown:
             return  # unchanged: no widget updates, so nothing repaints (a whole-window compose on software GL)
         self._shown = (value, is_default)
-        for w in self.widgets():
-            w.blockSignals(True)
-        try:
+        with signals_blocked(*self.widgets()):
             if self.slider is not None:
                 self.slider.setValue(round(self.param.to_unit(float(value)) * TICKS))
             if self.edit is not None:
@@ -135,17 +134,13 @@ class _Row(QtCore.QObject):
             if self.combo is not None:
                 self.combo.setCurrentText(str(value))
             self.reset.setEnabled(not is_default)
-        finally:
-            for w in self.widgets():
-                w.blockSignals(False)
 
     def _slid(self, position: int) -> None:
         value = tidy(self.param, self.param.from_unit(position / TICKS))
         self._shown = None  # the slider shows a value the model has not confirmed yet
         if self.edit is not None:
-            self.edit.blockSignals(True)
-            self.edit.setText(format_param(self.param, value))
-            self.edit.blockSignals(False)
+            with signals_blocked(self.edit):
+                self.edit.setText(format_param(self.param, value))
         self.edited.emit(self.param.name, value)
 
     def _typed(self) -> None:

@@ -6,19 +6,22 @@ two directions, the grid axes, the dtype and a format number. Reopening a scene 
 at once, with bit-identical arrays. Files are written atomically (a temporary file renamed into place), so
 a crash or two processes racing never leave half a grid behind.
 
-Location: `$OPTVIZ_CACHE_DIR`, else `$XDG_CACHE_HOME/optviz`, else `~/.cache/optviz` (tests set the first).
+Location: `$OPTVIZ_CACHE_DIR` (tests set it), else the platform's user cache folder from platformdirs
+(`$XDG_CACHE_HOME/optviz` or `~/.cache/optviz` on Linux, `~/Library/Caches/optviz` on macOS).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import torch
 
+from optviz.core.atomic import atomic_path
+from optviz.core.errors import OptvizError
 from optviz.core.learn.datasets import Dataset
 from optviz.core.learn.grid import LossGrid
 from optviz.core.learn.planes import Plane
@@ -31,9 +34,7 @@ def cache_dir() -> Path:
     explicit = os.environ.get(CACHE_ENV)
     if explicit:
         return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "optviz"
+    return Path(platformdirs.user_cache_dir("optviz"))
 
 
 def _feed(h, tensor: torch.Tensor | np.ndarray) -> None:
@@ -74,17 +75,9 @@ def save_grid(key: str, grid: LossGrid) -> Path | None:
     path = _path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz.tmp", dir=path.parent)
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(path) as temp, open(temp, "wb") as f:
             np.savez(f, xs=grid.xs, ys=grid.ys, loss=grid.loss, accuracy=grid.accuracy)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
+    except (OSError, OptvizError):  # atomic_path reports its OSErrors as OptvizError
         return None
     return path
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from optviz.core.errors import UnknownNameError, ValueOutOfRangeError
+from optviz.core.errors import ValueOutOfRangeError
+from optviz.core.lookup import lookup
 from optviz.resources import assets_dir
 
 VAL_FRACTION = 0.2
@@ -122,10 +123,7 @@ def dataset_names() -> list[str]:
 
 
 def dataset_info(name: str) -> DatasetInfo:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise UnknownNameError(f"unknown data set {name!r}; choose one of: {', '.join(DATASETS)}") from None
+    return lookup(DATASETS, name, "data set")
 
 
 def load_dataset(name: str, seed: int = 0, val_fraction: float = VAL_FRACTION) -> Dataset:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from optviz.core.errors import OptvizError, UnknownNameError
+from optviz.core.errors import OptvizError
 from optviz.core.learn.datasets import Dataset
+from optviz.core.lookup import lookup
 
 
 class MLP(nn.Module):
@@ -140,10 +141,7 @@ def model_names() -> list[str]:
 
 
 def model_spec(name: str) -> ModelSpec:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise UnknownNameError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}") from None
+    return lookup(MODELS, name, "model")
 
 
 def loss_and_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,7 +10,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from optviz.core.errors import OptvizError, ValueOutOfRangeError
+from optviz.core.errors import ValueOutOfRangeError
+from optviz.core.lookup import lookup
 
 SCHEDULES: dict[str, str] = {
     "constant": "the optimizer's learning rate at every step",
@@ -27,8 +28,7 @@ class ScheduleConfig:
     gamma: float = 0.1  # step: multiplier at each decay
 
     def __post_init__(self) -> None:
-        if self.name not in SCHEDULES:
-            raise OptvizError(f"unknown schedule {self.name!r}; choose one of: {', '.join(SCHEDULES)}")
+        lookup(SCHEDULES, self.name, "schedule")  # raises for a name that is not one
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ValueOutOfRangeError(f"warm-up fraction must be in [0, 1), got {self.warmup_fraction}")
         if not 0.0 < self.decay_every_fraction <= 1.0 or not 0.0 < self.gamma <= 1.0:

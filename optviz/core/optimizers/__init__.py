@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tomllib
 
-from optviz.core.errors import UnknownNameError
+from optviz.core.lookup import lookup
 from optviz.core.optimizers.spec import FastRule, OptimizerSpec
 from optviz.core.optimizers.table import OPTIMIZERS, with_fast_rules
 
@@ -47,7 +47,7 @@ def surface_optimizers() -> list[OptimizerSpec]:
 
 
 def get_optimizer(name: str) -> OptimizerSpec:
-    try:
-        return REGISTRY[name.strip().lower()]
-    except KeyError:
-        raise UnknownNameError(f"unknown optimizer {name!r} (run `optviz list optimizers` for the choices)") from None
+    """The registry entry for `name` (case and surrounding spaces are forgiven); `UnknownNameError` if none."""
+    return lookup(
+        REGISTRY, name, "optimizer", normalise=lambda n: n.strip().lower(), list_command="optviz list optimizers"
+    )

@@ -6,10 +6,9 @@ order; `get_surface` builds one with parameter overrides, which may be strings f
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 
-from optviz.core.errors import UnknownNameError
+from optviz.core.lookup import lookup
 from optviz.core.surfaces.analytic import analytic_kinds
 from optviz.core.surfaces.base import NOISE_PARAM, Domain, Point, Surface, SurfaceKind
 from optviz.core.surfaces.formula import CUSTOM_KIND, Formula, FormulaSurface, parse_formula
@@ -24,13 +23,11 @@ def surface_names() -> list[str]:
 
 def get_kind(name: str) -> SurfaceKind:
     """The registry entry for `name` (case and '-'/'_' are forgiven); `UnknownNameError` if there is none."""
-    key = name.strip().lower().replace("-", "_")
-    kind = SURFACES.get(key)
-    if kind is None:
-        close = difflib.get_close_matches(key, list(SURFACES), n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise UnknownNameError(f"unknown surface {name!r} ({hint}run `optviz list surfaces` for the choices)")
-    return kind
+    return lookup(SURFACES, name, "surface", normalise=_surface_key, list_command="optviz list surfaces")
+
+
+def _surface_key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
 
 
 def get_surface(name: str, overrides: Mapping[str, object] | None = None) -> Surface:

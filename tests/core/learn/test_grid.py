@@ -1,5 +1,8 @@
 """The loss grid: batched equals the per-point reference, the centre is the model's own loss, cache and cancel."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -109,3 +112,14 @@ def test_reference_loop_in_mini_batches_weights_batches_by_size():
     batched = loop_grid(net, d, plane, xs, ys, batch_size=128)  # 410 samples: a ragged last batch
     np.testing.assert_allclose(batched.loss, whole.loss, rtol=0, atol=1e-6)
     np.testing.assert_allclose(batched.accuracy, whole.accuracy, rtol=0, atol=1e-6)  # float32 means
+
+
+def test_cache_folder_is_the_platforms_unless_the_environment_names_one(tmp_path, monkeypatch):
+    import platformdirs
+
+    assert cache.cache_dir() == tmp_path / "cache"  # the autouse fixture's $OPTVIZ_CACHE_DIR wins
+    monkeypatch.delenv(cache.CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # honoured on Linux, ignored elsewhere
+    linux = sys.platform.startswith("linux")
+    expected = tmp_path / "xdg" / "optviz" if linux else Path(platformdirs.user_cache_dir("optviz"))
+    assert cache.cache_dir() == expected
