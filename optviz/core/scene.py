@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tomli_w
-import tomllib
 
 from optviz.core.errors import OptvizError, SceneError
 from optviz.core.learn.recipe import LearnedRecipe
