@@ -1,6 +1,6 @@
 """The desktop app: a window around the GL scene, with the race, surface, leaderboard and chart panels.
 
-Data flows one way (ARCHITECTURE.md): widgets write the `SceneModel`; the model emits one signal per
+Data flows one way (docs/ARCHITECTURE.md): widgets write the `SceneModel`; the model emits one signal per
 attribute; the `RaceScheduler` turns model changes into race jobs on a worker thread and hands the arrays
 back to the model; the view, charts and leaderboard redraw from the model. Widgets that show a model value
 update with their signals blocked, so a change never echoes back into the model.

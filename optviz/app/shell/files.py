@@ -2,7 +2,7 @@
 
 Dialogs go through Qt's static functions (`QFileDialog.getOpenFileName`, `QMessageBox.question`), which
 tests replace. Errors (a bad scene file, an unwritable folder) end as one line in the status bar and a
-short message box, never a traceback. Settings are read with `type=` (INI files lose types, FIELD-NOTES).
+short message box, never a traceback. Settings are read with `type=` (INI files lose types across processes).
 """
 
 from __future__ import annotations
