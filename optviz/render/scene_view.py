@@ -166,9 +166,6 @@ class SceneView(QtCore.QObject):
     def set_floor(self, visible: bool) -> None:
         self.surface_item.set_floor(visible)
 
-    def set_axes_visible(self, visible: bool) -> None:
-        self.axes.setVisible(bool(visible))
-
     def _apply_field(self) -> None:
         field = self.field
         refit = self.surface_item.field is None or self.surface_item.field.extent != field.extent

@@ -117,10 +117,6 @@ DATASETS: dict[str, DatasetInfo] = {
 _SHAPES = {"points": (2,), "image": (1, 8, 8), "tokens": (2,)}
 
 
-def dataset_names() -> list[str]:
-    return list(DATASETS)
-
-
 def dataset_info(name: str) -> DatasetInfo:
     try:
         return DATASETS[name]

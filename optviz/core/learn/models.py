@@ -135,10 +135,6 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-def model_names() -> list[str]:
-    return list(MODELS)
-
-
 def model_spec(name: str) -> ModelSpec:
     try:
         return MODELS[name]
