@@ -22,6 +22,7 @@ import tomli_w
 from optviz.core.errors import OptvizError, SceneError
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
+from optviz.core.palette import COLORMAPS, PALETTE
 from optviz.core.params import Value
 from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
 from optviz.core.race.result import RaceResult, RunConfig
@@ -37,21 +38,6 @@ VERSION = 1
 LEARNED = "learned"
 MAX_STEPS = 100_000
 
-#: Distinct colours, assigned in order to optimizers without one (colour-blind-friendly first).
-PALETTE = (
-    "#f2a541",  # amber
-    "#4cc9f0",  # sky
-    "#f25f5c",  # coral
-    "#7bd389",  # green
-    "#b388eb",  # lavender
-    "#ffe066",  # yellow
-    "#ff8fab",  # pink
-    "#5ad2c8",  # teal
-    "#e0e0e0",  # light grey
-    "#9c6644",  # brown
-)
-
-COLORMAPS = ("viridis", "magma", "inferno", "plasma", "cividis", "turbo")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 

@@ -14,6 +14,7 @@ from math import radians, tan
 import numpy as np
 from PySide6 import QtCore
 
+from optviz.core.palette import PALETTE
 from optviz.render.axes_item import AxesItem
 from optviz.render.colormaps import DEFAULT_COLORMAP
 from optviz.render.gl import qmatrix_to_numpy
@@ -25,8 +26,6 @@ from optviz.render.trail_item import TrailItem
 from optviz.render.view import OffscreenGLView, SceneGLWidget, render_view
 
 BACKGROUND = "#15171c"
-#: Trail colours when the caller gives none: bright, distinct on dark and on every colormap (with the casing).
-PALETTE = ("#ff6b6b", "#4dabf7", "#ffd43b", "#69db7c", "#da77f2", "#ff922b", "#3bc9db", "#f783ac")
 DIVERGED_COLOR = "#ff3b3b"
 MINIMUM_COLOR = (0.96, 0.97, 1.0, 0.95)
 TRAIL_LIFT = 0.004  # box units above the drawn mesh
