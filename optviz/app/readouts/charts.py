@@ -130,7 +130,7 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(CHART_DELAY_MS)
-        self._timer.timeout.connect(self._flush)
+        self._timer.timeout.connect(self.apply_pending_results)
         model.resultChanged.connect(self._later)
         model.optimizerStyleChanged.connect(lambda _k: self._result(None))
         model.optimizersReset.connect(self._structure)
@@ -147,8 +147,8 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
         if not self._timer.isActive():
             self._timer.start()
 
-    def _flush(self) -> None:
-        """Apply the results gathered by `_later` (tests call it to skip the wait)."""
+    def apply_pending_results(self) -> None:
+        """Redraw from the results gathered by `_later` now, instead of when the delay ends (settle, tests)."""
         self._timer.stop()
         pending, self._pending = self._pending, set()
         self._result(None if pending is None else frozenset(pending))

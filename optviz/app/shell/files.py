@@ -38,7 +38,8 @@ class FileActions(QtCore.QObject):
         value = self.settings.value("files/recent", [], type=list)
         return [str(v) for v in value if v]
 
-    def _remember(self, path: Path) -> None:
+    def remember_scene(self, path: Path) -> None:
+        """Put `path` first in the recent files and make it the scene the next start opens."""
         text = str(Path(path).resolve())
         recent = [text] + [p for p in self.recent() if p != text]
         self.settings.setValue("files/recent", recent[:MAX_RECENT])
@@ -93,7 +94,7 @@ class FileActions(QtCore.QObject):
         if not self._replace_from(path, path, "Cannot open scene"):
             return False
         if remember:
-            self._remember(path)
+            self.remember_scene(path)
             self.settings.setValue("files/last_dir", str(Path(path).resolve().parent))
         return True
 
@@ -134,7 +135,7 @@ class FileActions(QtCore.QObject):
             self._fail("Cannot save scene", str(exc))
             return False
         self.model.mark_saved(path)
-        self._remember(path)
+        self.remember_scene(path)
         self.settings.setValue("files/last_dir", str(path.resolve().parent))
         return True
 
