@@ -7,7 +7,6 @@ so their sliders stay live, but hides them), in their colours, with the camera a
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.app.model import SceneModel
 from optviz.core.errors import OptvizError
+from optviz.core.jsonsafe import json_text
 from optviz.core.race.result import RaceResult
 from optviz.core.scene import Scene, atomic_write_text
 
@@ -54,7 +54,7 @@ def write_trajectories(model: SceneModel, path: Path) -> None:
         raise OptvizError("nothing to export yet: no race has finished")
     scene, result, _colors = race
     if path.suffix.lower() == ".json":
-        atomic_write_text(path, json.dumps(race_json(scene, result), indent=1))
+        atomic_write_text(path, json_text(race_json(scene, result)))
     else:
         atomic_write_text(path, race_csv(result))
 
