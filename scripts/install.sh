@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 extras=""
 [[ "${1:-}" == "--test" ]] && extras="[test]"
 
-# Qt's xcb platform, Mesa's OpenGL, Xvfb; the minimal set found on a bare Debian 12 (see FIELD-NOTES).
+# Qt's xcb platform, Mesa's OpenGL, Xvfb; the minimal set found on a bare Debian 12.
 packages=(xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0)
 python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)

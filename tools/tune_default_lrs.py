@@ -10,9 +10,9 @@ registry reads it at import.
 from __future__ import annotations
 
 import sys
+import tomllib
 
 import tomli_w
-import tomllib
 
 from optviz.core.optimizers import _LR_FILE, surface_optimizers
 from optviz.core.surfaces import SURFACES, get_surface

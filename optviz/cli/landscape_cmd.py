@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from optviz.cli.race_cmd import check_writable
 from optviz.cli.specs import parse_spec
 from optviz.core.atomic import atomic_write_bytes, atomic_write_text
 from optviz.core.errors import OptvizError
+from optviz.core.jsonsafe import finite_list, json_text
 from optviz.core.learn.recipe import PLANES, LearnedRecipe
 
 FORMAT = "optviz-landscape"
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     write_npz(Path(args.out), result)
     if args.json:
-        atomic_write_text(Path(args.json), json.dumps(landscape_json(result, args.steps), indent=1))
+        atomic_write_text(Path(args.json), json_text(landscape_json(result, args.steps)))
     print_summary(result, sys.stdout)
     return 0
 
@@ -148,10 +148,6 @@ def write_npz(path: Path, result) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def _finite(values: np.ndarray) -> list[float | None]:
-    return [float(v) if np.isfinite(v) else None for v in values]
-
-
 def landscape_json(result, steps: int) -> dict:
     grid = result.surface.loss_grid
     variance = result.plane.explained_variance
@@ -169,10 +165,10 @@ def landscape_json(result, steps: int) -> dict:
                 "reason": str(result.reasons[k, 0]) or None,
                 "explained_fraction": float(result.explained[k]),
                 "positions": result.positions[k, 0, :n].tolist(),
-                "true_losses": _finite(result.losses[k, 0, :n]),
-                "plane_losses": _finite(result.plane_losses[k, 0, :n]),
-                "true_accuracy": _finite(result.accuracies[k, 0, :n]),
-                "off_plane": _finite(result.off_plane[k, 0, :n]),
+                "true_losses": finite_list(result.losses[k, 0, :n]),
+                "plane_losses": finite_list(result.plane_losses[k, 0, :n]),
+                "true_accuracy": finite_list(result.accuracies[k, 0, :n]),
+                "off_plane": finite_list(result.off_plane[k, 0, :n]),
             }
         )
     return {

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
+
+from optviz.core.jsonsafe import json_text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,8 +69,7 @@ def surface_rows() -> list[dict[str, Any]]:
 def run(args: argparse.Namespace) -> int:
     rows = optimizer_rows() if args.what == "optimizers" else surface_rows()
     if args.json:
-        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(rows, indent=2, ensure_ascii=False) + "\n")
         return 0
     out = sys.stdout
     if args.what == "optimizers":

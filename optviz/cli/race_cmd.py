@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 from optviz.cli.specs import parse_spec
 from optviz.core.atomic import atomic_write_text
 from optviz.core.errors import OptvizError
+from optviz.core.jsonsafe import json_text
 from optviz.core.race.result import RaceResult, RunStatus
 from optviz.core.race.starts import parse_grid, parse_point
 from optviz.core.scene import OptimizerEntry, Scene, default_scene, load_scene
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     result = scene.run()
     print_leaderboard(scene, result, sys.stdout)
     if args.json:
-        atomic_write_text(Path(args.json), json.dumps(race_json(scene, result), indent=1))
+        atomic_write_text(Path(args.json), json_text(race_json(scene, result)))
     if args.csv:
         atomic_write_text(Path(args.csv), race_csv(result))
     return 0

@@ -7,7 +7,6 @@ Example: optviz train --model mlp-wide --dataset digits --optimizer adamw --opti
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -17,6 +16,7 @@ from optviz.cli.help_names import names_in_help
 from optviz.cli.progress import ProgressBar
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
+from optviz.core.jsonsafe import json_text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         from optviz.core.atomic import atomic_write_text
 
-        atomic_write_text(out, json.dumps(session.to_dict(), indent=1, allow_nan=True))
+        atomic_write_text(out, json_text(session.to_dict()))
         sys.stdout.write(f"wrote {out}\n")
     return 0
 

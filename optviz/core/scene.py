@@ -12,6 +12,7 @@ import math
 import os
 import re
 import stat
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import tomli_w
-import tomllib
 
 from optviz.core.atomic import atomic_write_text
 from optviz.core.errors import OptvizError, SceneError, echo
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
+from optviz.core.palette import COLORMAPS, PALETTE
 from optviz.core.params import Value
 from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
 from optviz.core.race.result import RaceResult, RunConfig
@@ -45,21 +46,6 @@ MAX_SCENE_BYTES = 1_000_000
 #: The camera's distance from the scene's centre, in the view's units (the surface spans about 2).
 CAMERA_DISTANCE = (0.1, 1000.0)
 
-#: Distinct colours, assigned in order to optimizers without one (colour-blind-friendly first).
-PALETTE = (
-    "#f2a541",  # amber
-    "#4cc9f0",  # sky
-    "#f25f5c",  # coral
-    "#7bd389",  # green
-    "#b388eb",  # lavender
-    "#ffe066",  # yellow
-    "#ff8fab",  # pink
-    "#5ad2c8",  # teal
-    "#e0e0e0",  # light grey
-    "#9c6644",  # brown
-)
-
-COLORMAPS = ("viridis", "magma", "inferno", "plasma", "cividis", "turbo")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 

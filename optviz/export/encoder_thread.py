@@ -1,6 +1,6 @@
 """Encode on a thread of its own, so the next frame renders while the last one encodes.
 
-PyAV releases the GIL while encoding (FIELD-NOTES: render + encode went from ~17 to ~23 frames/s on two
+PyAV releases the GIL while encoding (measured: render + encode went from ~17 to ~23 frames/s on two
 cores). The queue is short: it bounds memory, and when the encoder is the slower side rendering waits for
 it instead of piling frames up. An encoder error is kept and raised in the producer at its next `put` or at
 `finish`, so the failure surfaces where the export is driven.

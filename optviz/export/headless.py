@@ -9,7 +9,7 @@
 
 `OPTVIZ_HEADLESS=eglfs|xvfb` forces one of the two no-display paths (tests, or a machine where one misbehaves).
 Everything here must run before `PySide6.QtGui` makes an application and before anything imports `OpenGL`
-(FIELD-NOTES: PYOPENGL_PLATFORM must match Qt's GL backend).
+(PYOPENGL_PLATFORM must match Qt's GL backend, or frames come out black).
 """
 
 from __future__ import annotations
@@ -149,6 +149,7 @@ def ensure_gui_application():
 
     if platform != "display":
         QtCore.qInstallMessageHandler(_quiet_platform_notes)
-    # Before the application exists: offscreen contexts share GL objects (FIELD-NOTES).
+    # Before the application exists: pyqtgraph caches shader programs per class, not per context, so an
+    # offscreen context draws nothing unless contexts share GL objects.
     QtCore.QCoreApplication.setAttribute(QtCore.Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     return QtGui.QGuiApplication([sys.argv[0] if sys.argv else "optviz"])

@@ -11,7 +11,8 @@ from functools import cache
 
 import numpy as np
 
-COLORMAPS: tuple[str, ...] = ("viridis", "magma", "inferno", "plasma", "cividis", "turbo")
+from optviz.core.palette import COLORMAPS
+
 DEFAULT_COLORMAP = "viridis"
 
 

@@ -142,13 +142,6 @@ def qmatrix_to_numpy(m: QtGui.QMatrix4x4) -> np.ndarray:
     return np.array(m.data(), dtype=np.float64).reshape(4, 4).T
 
 
-def gl_matrix(m: np.ndarray | QtGui.QMatrix4x4) -> np.ndarray:
-    """Column-major float32 array ready for glUniformMatrix4fv(transpose=False)."""
-    if isinstance(m, QtGui.QMatrix4x4):
-        return np.array(m.data(), dtype=np.float32)
-    return np.ascontiguousarray(np.asarray(m, dtype=np.float32).T).ravel()
-
-
 class AttribState:
     """Enables vertex attributes for one draw and undoes them (and their divisors) afterwards.
 

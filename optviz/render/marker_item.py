@@ -65,15 +65,6 @@ class MarkerItem(SceneItem):
         self._version += 1
         self.update()
 
-    def update_centers(self, centers: np.ndarray) -> None:
-        """Move the markers (same count); colours, radii and shapes stay."""
-        centers = np.asarray(centers, dtype=np.float32).reshape(-1, 3)
-        if len(centers) != len(self._data):
-            raise ValueError(f"{len(self._data)} markers but {len(centers)} centres")
-        self._data[:, :3] = centers
-        self._version += 1
-        self.update()
-
     @property
     def data(self) -> np.ndarray:
         """(n, 9) float32: x, y, z, radius, r, g, b, a, shape (read it, don't write it)."""

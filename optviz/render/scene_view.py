@@ -14,6 +14,8 @@ from math import radians, tan
 import numpy as np
 from PySide6 import QtCore
 
+from optviz.core.palette import PALETTE
+from optviz.core.race.result import RunStatus
 from optviz.render.axes_item import AxesItem
 from optviz.render.colormaps import DEFAULT_COLORMAP
 from optviz.render.gl import qmatrix_to_numpy
@@ -25,8 +27,6 @@ from optviz.render.trail_item import TrailItem
 from optviz.render.view import OffscreenGLView, SceneGLWidget, render_view
 
 BACKGROUND = "#15171c"
-#: Trail colours when the caller gives none: bright, distinct on dark and on every colormap (with the casing).
-PALETTE = ("#ff6b6b", "#4dabf7", "#ffd43b", "#69db7c", "#da77f2", "#ff922b", "#3bc9db", "#f783ac")
 DIVERGED_COLOR = "#ff3b3b"
 MINIMUM_COLOR = (0.96, 0.97, 1.0, 0.95)
 TRAIL_LIFT = 0.004  # box units above the drawn mesh
@@ -35,29 +35,14 @@ DEFAULT_CAMERA = {"elevation": 42.0, "azimuth": -60.0, "fov": 30.0}
 TOP_DOWN_FOV = 7.0  # nearly orthographic: the 2-D map keeps its rectangle whatever the heights
 
 
-def diverged_step(status, finite_points: int, total_points: int) -> int | None:
+def diverged_step(status: tuple[str, int | None] | None, finite_points: int, total_points: int) -> int | None:
     """The step at which a run diverged, or None.
 
-    Accepts what a race engine is likely to hand over: None / "running" / "converged" / "diverged",
-    a (state, step) pair, a mapping or an object with `state` / `status` / `kind` / `name` and `step`
-    attributes, or a bool. Positions that turn non-finite mean divergence whatever the status says.
+    `status` is None or a race result's (status, stopped step) pair: "running", "converged" or "diverged",
+    and the step, None while running. Positions that turn non-finite mean divergence whatever the status says.
     """
-    state, step = status, None
-    if isinstance(status, tuple | list) and status:
-        state, step = status[0], (status[1] if len(status) > 1 else None)
-    elif isinstance(status, dict):
-        state = status.get("state", status.get("status", status.get("kind")))
-        step = status.get("step")
-    elif status is not None and not isinstance(status, str | bool):
-        for attr in ("state", "status", "kind", "name"):
-            if hasattr(status, attr):
-                state = getattr(status, attr)
-                break
-        step = getattr(status, "step", None)
-        if hasattr(status, "diverged") and isinstance(status.diverged, bool):
-            state = "diverged" if status.diverged else state
-    name = getattr(state, "name", state)
-    is_diverged = state is True or (isinstance(name, str) and "diverg" in name.lower())
+    state, step = status if status is not None else (None, None)
+    is_diverged = state == RunStatus.DIVERGED.value
     if finite_points < total_points:
         is_diverged = True
         step = finite_points if step is None else min(int(step), finite_points)
@@ -165,9 +150,6 @@ class SceneView(QtCore.QObject):
 
     def set_floor(self, visible: bool) -> None:
         self.surface_item.set_floor(visible)
-
-    def set_axes_visible(self, visible: bool) -> None:
-        self.axes.setVisible(bool(visible))
 
     def _apply_field(self) -> None:
         field = self.field

@@ -113,11 +113,6 @@ class SurfaceItem(SceneItem):
             self.contour_strength = float(np.clip(strength, 0.0, 1.0))
         self.update()
 
-    def set_walls(self, visible: bool) -> None:
-        """Side walls from the surface's edge down to the base, so the surface reads as a solid block."""
-        self.show_walls = bool(visible)
-        self.update()
-
     def set_floor(self, visible: bool, spacing: tuple[float, float] | None = None, origin=None) -> None:
         """Floor grid on/off; `spacing`/`origin` (box units) line it up with the axis ticks."""
         self.show_floor = bool(visible)

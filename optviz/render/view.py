@@ -436,9 +436,6 @@ class OffscreenGLView(_SceneCamera, _LayeredPaint, GLViewMixin, QtCore.QObject):
         self._surface = None
         _LIVE_VIEWS.discard(self)
 
-    def is_closed(self) -> bool:
-        return self._context is None
-
     # The parts of QOpenGLWidget that GLViewMixin relies on.
     def context(self) -> QtGui.QOpenGLContext:
         return self._context

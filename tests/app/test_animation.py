@@ -1,5 +1,5 @@
 """Long animations: 10,000 steps of 8 optimizers play with no memory growth and no Qt warnings; and the
-PySide6 guard of FIELD-NOTES (6.12.0 on Python 3.11 leaks a reference to None per void call, then aborts)."""
+PySide6 pin (6.12.0 on Python 3.11 leaks a reference to None per void call, then aborts)."""
 
 from __future__ import annotations
 

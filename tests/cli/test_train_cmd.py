@@ -59,3 +59,22 @@ def test_train_refuses_with_one_line(args, fragment, tmp_path):
 def test_train_help():
     out = optviz("train", "--help")
     assert out.returncode == 0 and "--optimizer" in out.stdout and "fused" in out.stdout
+
+
+def test_train_json_writes_null_for_a_diverged_runs_nan(tmp_path, capsys):
+    from optviz.cli import main
+
+    out_file = tmp_path / "runs.json"
+    code = main([
+        "train", "--model", "mlp", "--dataset", "xor", "--optimizer", "sgd:lr=10,momentum=0.99", "--device", "cpu",
+        "--steps", "10", "--batch-size", "32", "--seed", "0", "--json", str(out_file),
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+
+    def reject(constant: str):
+        raise ValueError(f"{out_file.name} is not valid JSON: it holds {constant}")
+
+    (run,) = json.loads(out_file.read_text(), parse_constant=reject)["runs"]
+    assert run["status"] == "diverged"
+    assert run["train_loss"][-1] is None and run["val_loss"][-1] is None
+    assert all(isinstance(v, float) for v in run["train_loss"][:-1])

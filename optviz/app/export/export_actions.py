@@ -7,7 +7,6 @@ so their sliders stay live, but hides them), in their colours, with the camera a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from optviz.app.model import SceneModel
 from optviz.core.atomic import atomic_write_text
 from optviz.core.errors import OptvizError
+from optviz.core.jsonsafe import json_text
 
 DATA_FILTER = "CSV, one row per step (*.csv);;JSON, one record per run (*.json)"
 PNG_FILTER = "PNG image (*.png)"
@@ -30,7 +30,7 @@ def write_trajectories(model: SceneModel, path: Path) -> None:
         raise OptvizError("nothing to export yet: no race has finished")
     scene, result, _colors = race
     if path.suffix.lower() == ".json":
-        atomic_write_text(path, json.dumps(race_json(scene, result), indent=1))
+        atomic_write_text(path, json_text(race_json(scene, result)))
     else:
         atomic_write_text(path, race_csv(result))
 

@@ -128,7 +128,7 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
         # slider watches) is not held up by re-stroking the curves, and a drag redraws them at most ~25 times
         # a second. `_pending` gathers the optimizers changed meanwhile (None: all).
         self._pending: set[int] | None = set()
-        self._flush_soon = qthrottled(self._flush, CHART_DELAY_MS, leading=False)
+        self._flush_soon = qthrottled(self.apply_pending_results, CHART_DELAY_MS, leading=False)
         model.resultChanged.connect(self._later)
         model.optimizerStyleChanged.connect(lambda _k: self._result(None))
         model.optimizersReset.connect(self._structure)
@@ -144,8 +144,8 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
             self._pending |= changed
         self._flush_soon()
 
-    def _flush(self) -> None:
-        """Apply the results gathered by `_later` (tests call it to skip the wait)."""
+    def apply_pending_results(self) -> None:
+        """Redraw from the results gathered by `_later` now, instead of when the delay ends (settle, tests)."""
         self._flush_soon.cancel()
         pending, self._pending = self._pending, set()
         self._result(None if pending is None else frozenset(pending))

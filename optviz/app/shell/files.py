@@ -2,7 +2,7 @@
 
 Dialogs go through Qt's static functions (`QFileDialog.getOpenFileName`, `QMessageBox.question`), which
 tests replace. Errors (a bad scene file, an unwritable folder) end as one line in the status bar and a
-short message box, never a traceback. Settings are read with `type=` (INI files lose types, FIELD-NOTES).
+short message box, never a traceback. Settings are read with `type=` (INI files lose types across processes).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class FileActions(QtCore.QObject):
         value = self.settings.value("files/recent", [], type=list)
         return [str(v) for v in value if v]
 
-    def _remember(self, path: Path) -> None:
+    def remember_scene(self, path: Path) -> None:
+        """Put `path` first in the recent files and make it the scene the next start opens."""
         text = str(Path(path).resolve())
         recent = [text] + [p for p in self.recent() if p != text]
         self.settings.setValue("files/recent", recent[:MAX_RECENT])
@@ -93,7 +94,7 @@ class FileActions(QtCore.QObject):
         if not self._replace_from(path, path, "Cannot open scene"):
             return False
         if remember:
-            self._remember(path)
+            self.remember_scene(path)
             self.settings.setValue("files/last_dir", str(Path(path).resolve().parent))
         return True
 
@@ -134,7 +135,7 @@ class FileActions(QtCore.QObject):
             self._fail("Cannot save scene", str(exc))
             return False
         self.model.mark_saved(path)
-        self._remember(path)
+        self.remember_scene(path)
         self.settings.setValue("files/last_dir", str(path.resolve().parent))
         return True
 

@@ -104,7 +104,7 @@ def run_app(args: argparse.Namespace) -> int:
     window = MainWindow(SceneModel(scene) if scene is not None else None)
     if scene is not None:
         window.model.mark_saved(Path(scene_path))  # the file is the scene's home: Save writes it back
-        window.files._remember(Path(scene_path))
+        window.files.remember_scene(Path(scene_path))
     else:
         last = window.files.last_scene()
         if last is not None and not window.files.load(last, remember=False):

@@ -236,7 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Wait for the race to land and bring every read-out up to date at once (screenshots, tests)."""
         if not self.scheduler.wait(timeout):
             return False
-        self.charts._flush()
+        self.charts.apply_pending_results()
         self.leaderboard.refresh()
         return True
 

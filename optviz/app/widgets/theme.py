@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
 
-from optviz.render import BACKGROUND
-
 WINDOW = "#1d2026"
 PANEL = "#23272e"
 BASE = "#1a1d22"
@@ -19,7 +17,6 @@ TEXT = "#d8dde6"
 MUTED = "#8a93a3"
 ACCENT = "#4cc9f0"
 ERROR = "#ff6b6b"
-STAGE = BACKGROUND
 
 STYLE_SHEET = f"""
 QMainWindow, QDialog {{ background: {WINDOW}; }}

@@ -1,10 +1,13 @@
 """Mixed precision for one training step: autocast, the GradScaler, gradient clipping, and the scaler guard.
 
 The guard: fused SGD with momentum under a GradScaler, when the very first step overflows, is skipped by the
-scaler but keeps a momentum buffer it never initialised (FIELD-NOTES; reproduced on CPU with torch 2.13), so the
-next step adds garbage. The for-loop and foreach paths keep no state after a skipped first step. `scaled_step`
-detects a skipped step (the scaler lowered its scale) and, when the optimizer had no state before it, clears
-the state: exactly the state an optimizer has before its first step, for every optimizer and implementation.
+scaler but keeps a momentum buffer it never initialised, so the next step adds whatever that memory held. Every
+torch with fused SGD has this, 2.13 (the newest checked) included: `torch.optim.sgd._fused_sgd` allocates the
+first buffer with `torch.empty_like` and the kernel writes nothing when the scaler found inf/NaN. There is no
+fixed release to gate on by version, so the guard keys on the symptom instead: `scaled_step` detects a skipped
+step (the scaler lowered its scale) and, when the optimizer had no state before it, clears the state, exactly
+the state an optimizer has before its first step. That is a no-op where a skipped step left nothing (the
+for-loop and foreach paths, and any torch that fixes the bug); fused Adam and AdamW leave zeros, which equal it.
 """
 
 from __future__ import annotations
@@ -90,5 +93,5 @@ def scaled_step(opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> boo
     scaler.update()
     skipped = scaler.get_scale() < scale  # the scaler backs off only when it found inf/NaN and skipped
     if skipped and fresh:
-        opt.state.clear()  # fused SGD left an uninitialised momentum buffer: back to "before the first step"
+        opt.state.clear()  # fused SGD left a never-written momentum buffer: back to "before the first step"
     return skipped

@@ -118,10 +118,6 @@ DATASETS: dict[str, DatasetInfo] = {
 _SHAPES = {"points": (2,), "image": (1, 8, 8), "tokens": (2,)}
 
 
-def dataset_names() -> list[str]:
-    return list(DATASETS)
-
-
 def dataset_info(name: str) -> DatasetInfo:
     return lookup(DATASETS, name, "data set")
 

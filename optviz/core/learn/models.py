@@ -136,10 +136,6 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-def model_names() -> list[str]:
-    return list(MODELS)
-
-
 def model_spec(name: str) -> ModelSpec:
     return lookup(MODELS, name, "model")
 

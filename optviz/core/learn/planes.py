@@ -29,14 +29,12 @@ from torch import nn
 
 from optviz.core.errors import OptvizError
 
-PLANE_KINDS = ("random", "pca", "three-point")
-
 
 @dataclass(frozen=True)
 class Plane:
     """origin + a * d1 + b * d2 (flat float64 vectors of the model's weight count)."""
 
-    kind: str
+    kind: str  # one of recipe.PLANES
     origin: torch.Tensor
     d1: torch.Tensor
     d2: torch.Tensor

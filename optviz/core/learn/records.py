@@ -7,9 +7,6 @@ from typing import Any
 
 from optviz.core.learn.memory import MemoryReport
 
-#: A run's status: running, then one of done / stopped / diverged (non-finite loss) / oom / error.
-END_STATUSES = ("done", "stopped", "diverged", "oom", "error")
-
 
 @dataclass(frozen=True)
 class StepRecord:
@@ -34,7 +31,7 @@ class StepRecord:
 class RunEnded:
     run: int
     label: str
-    status: str
+    status: str  # done, stopped, diverged (non-finite loss), oom or error
     message: str
     memory: MemoryReport | None
 

@@ -35,10 +35,6 @@ class ScheduleConfig:
             raise ValueOutOfRangeError("step decay needs 0 < interval <= 1 and 0 < gamma <= 1")
 
 
-def schedule_names() -> list[str]:
-    return list(SCHEDULES)
-
-
 def lr_factor(config: ScheduleConfig, steps: int) -> Callable[[int], float]:
     """factor(step) for step = 0 .. steps-1: the multiplier applied to the base learning rate at that step."""
     steps = max(1, int(steps))

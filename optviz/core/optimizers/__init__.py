@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import replace
 from pathlib import Path
-
-import tomllib
 
 from optviz.core.lookup import lookup
 from optviz.core.optimizers.spec import FastRule, OptimizerSpec

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from optviz.core.jsonsafe import finite_list
 from optviz.core.params import Value
 from optviz.core.surfaces.base import Surface
 
@@ -122,15 +123,10 @@ class RaceResult:
             "hyperparameters": dict(config.hyperparams),
             "start": self.starts[m].tolist(),
             "positions": self.positions[k, m, :n].tolist(),
-            "losses": _finite_list(self.losses[k, m, :n]),
-            "grad_norms": _finite_list(self.grad_norms[k, m, :n]),
+            "losses": finite_list(self.losses[k, m, :n]),
+            "grad_norms": finite_list(self.grad_norms[k, m, :n]),
             "status": str(self.status[k, m]),
             "stopped_at": None if stopped < 0 else stopped,
             "reason": str(self.reasons[k, m]) or None,
             "engine": self.engines[k] if self.engines else None,
         }
-
-
-def _finite_list(values: np.ndarray) -> list[float | None]:
-    # JSON has no NaN or infinity: write null for them.
-    return [float(v) if np.isfinite(v) else None for v in values]

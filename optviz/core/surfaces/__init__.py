@@ -16,11 +16,6 @@ from optviz.core.surfaces.formula import CUSTOM_KIND, Formula, FormulaSurface, p
 SURFACES: dict[str, SurfaceKind] = {kind.name: kind for kind in [*analytic_kinds(), CUSTOM_KIND]}
 
 
-def surface_names() -> list[str]:
-    """Names of all surface kinds, in display order."""
-    return list(SURFACES)
-
-
 def get_kind(name: str) -> SurfaceKind:
     """The registry entry for `name` (case and '-'/'_' are forgiven); `UnknownNameError` if there is none."""
     return lookup(SURFACES, name, "surface", normalise=_surface_key, list_command="optviz list surfaces")
@@ -51,5 +46,4 @@ __all__ = [
     "get_kind",
     "get_surface",
     "parse_formula",
-    "surface_names",
 ]

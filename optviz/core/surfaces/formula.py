@@ -614,10 +614,6 @@ class Formula:
         # The compiled program holds lambdas, which pickle cannot store: rebuild from the text instead.
         return (Formula, (self.text,))
 
-    @property
-    def is_constant(self) -> bool:
-        return self._out >= 2 and self._out < self._n_inputs
-
     def _values(self, x: Any, y: Any, ops: SimpleNamespace) -> list[Any]:
         regs = [x, y, *self._consts]
         append = regs.append

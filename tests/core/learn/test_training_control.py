@@ -7,7 +7,6 @@ import threading
 import time
 import warnings
 
-import pytest
 import torch
 
 from optviz.core.learn.amp import scaled_step
@@ -122,36 +121,45 @@ def test_a_diverging_run_ends_alone():
     assert calm.status == "done"
 
 
-def _scaler_run(impl_kwargs: dict, guard: bool) -> torch.Tensor:
-    """SGD with momentum under a GradScaler whose first step overflows; returns the weights after step 2."""
+def _scaler_run(impl_kwargs: dict, guard: bool) -> tuple[dict, torch.Tensor]:
+    """SGD with momentum under a GradScaler whose first step overflows.
+
+    Returns the optimizer state the skipped first step left behind (tensor names), and the weights after step 2."""
     param = torch.nn.Parameter(torch.ones(1000))
     opt = torch.optim.SGD([param], lr=0.1, momentum=0.9, **impl_kwargs)
     scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16)
+    left: dict = {}
     for loss_scale in (float("inf"), 1.0):
         opt.zero_grad()
         scaler.scale((param * loss_scale).sum()).backward()
         if guard:
             skipped = scaled_step(opt, scaler)
             assert skipped == (loss_scale == float("inf"))
-            if skipped:
-                assert len(opt.state) == 0  # exactly "before the first step"
         else:
             scaler.step(opt)
             scaler.update()
-    return param.detach().clone()
+        if loss_scale == float("inf"):
+            left = {name for state in opt.state.values() for name in state}
+    return left, param.detach().clone()
 
 
 def test_gradscaler_guard_makes_fused_sgd_match_the_for_loop_after_an_overflowing_first_step():
-    reference = _scaler_run({"foreach": False}, guard=False)
+    left, reference = _scaler_run({"foreach": False}, guard=False)
+    assert left == set()  # the scaler never called step: the state of an optimizer before its first step
     assert torch.allclose(reference, torch.full((1000,), 0.9))  # skipped, then a plain first momentum step
-    guarded = _scaler_run({"fused": True}, guard=True)
+    left, guarded = _scaler_run({"fused": True}, guard=True)
+    assert left == set()
     torch.testing.assert_close(guarded, reference)
 
 
-def test_fused_sgd_without_the_guard_is_what_the_guard_is_for():
-    """Documents the torch bug the guard exists for; if torch fixes it this test says so (then drop the guard)."""
-    unguarded = _scaler_run({"fused": True}, guard=False)
-    reference = _scaler_run({"foreach": False}, guard=False)
-    if torch.allclose(unguarded, reference):
-        pytest.xfail("this torch no longer keeps an uninitialised buffer after a skipped fused SGD step")
-    assert not torch.allclose(unguarded, reference)
+def test_fused_sgd_without_the_guard_keeps_a_buffer_from_the_skipped_step_or_matches_the_for_loop():
+    """What the guard is for, checked on the state: the buffer torch keeps was never written, so the weights
+    after it are wrong only when that memory happened to hold something other than zeros (chance).
+    Every torch with fused SGD keeps it (2.13 included); on a torch that fixes it the guard has nothing to do,
+    and fused SGD alone must then match the for-loop."""
+    left, unguarded = _scaler_run({"fused": True}, guard=False)
+    _, reference = _scaler_run({"foreach": False}, guard=False)
+    if left:
+        assert left == {"momentum_buffer"}
+    else:
+        torch.testing.assert_close(unguarded, reference)
