@@ -1,27 +1,16 @@
-"""The optimizer registry (see `table.py`): look-ups by name, with per-surface default learning rates."""
+"""The optimizer registry (see `table.py`): look-ups by name, with per-surface default learning rates
+(`default_lrs.py`)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
-
-import tomllib
 
 from optviz.core.errors import UnknownNameError
+from optviz.core.optimizers.default_lrs import read_surface_lrs
 from optviz.core.optimizers.spec import FastRule, OptimizerSpec
 from optviz.core.optimizers.table import OPTIMIZERS, with_fast_rules
 
 __all__ = ["REGISTRY", "FastRule", "OptimizerSpec", "get_optimizer", "optimizer_names", "surface_optimizers"]
-
-_LR_FILE = Path(__file__).with_name("default_lrs.toml")
-
-
-def _load_surface_lrs() -> dict[str, dict[str, float]]:
-    """{optimizer: {surface: lr}} tuned by tools/tune_default_lrs.py; empty when not generated yet."""
-    if not _LR_FILE.exists():
-        return {}
-    with _LR_FILE.open("rb") as f:
-        return {name: dict(table) for name, table in tomllib.load(f).items()}
 
 
 def _build_registry() -> dict[str, OptimizerSpec]:
@@ -29,7 +18,7 @@ def _build_registry() -> dict[str, OptimizerSpec]:
         from optviz.core.optimizers.fast_rules import FAST_RULES
     except ImportError:  # fast rules are an accelerator, never a requirement
         FAST_RULES = {}
-    lrs = _load_surface_lrs()
+    lrs = read_surface_lrs()
     specs = with_fast_rules(OPTIMIZERS, FAST_RULES)
     return {s.name: replace(s, surface_lr=lrs.get(s.name, {})) for s in specs}
 
