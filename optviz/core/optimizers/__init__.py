@@ -1,5 +1,9 @@
-"""The optimizer registry (see `table.py`): look-ups by name, with per-surface default learning rates
-(`default_lrs.py`)."""
+"""The optimizer registry: one row per optimizer (see `table.py`), looked up by name.
+
+A row (`OptimizerSpec`) carries everything about its optimizer: the library builder, its fast rule's factory
+(`fast_rules/`), its per-surface default learning rates (`default_lrs.toml`, joined in here at import) and its
+state-bytes rule. Code asks the row: `spec.fast(hp)`, `spec.default_lr(surface)`, `spec.state_bytes(hp)`.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,14 @@ from dataclasses import replace
 from optviz.core.errors import UnknownNameError
 from optviz.core.optimizers.default_lrs import read_surface_lrs
 from optviz.core.optimizers.spec import FastRule, OptimizerSpec
-from optviz.core.optimizers.table import OPTIMIZERS, with_fast_rules
+from optviz.core.optimizers.table import OPTIMIZERS
 
 __all__ = ["REGISTRY", "FastRule", "OptimizerSpec", "get_optimizer", "optimizer_names", "surface_optimizers"]
 
 
 def _build_registry() -> dict[str, OptimizerSpec]:
-    try:
-        from optviz.core.optimizers.fast_rules import FAST_RULES
-    except ImportError:  # fast rules are an accelerator, never a requirement
-        FAST_RULES = {}
     lrs = read_surface_lrs()
-    specs = with_fast_rules(OPTIMIZERS, FAST_RULES)
-    return {s.name: replace(s, surface_lr=lrs.get(s.name, {})) for s in specs}
+    return {s.name: replace(s, surface_lr=lrs.get(s.name, {})) for s in OPTIMIZERS}
 
 
 REGISTRY: dict[str, OptimizerSpec] = _build_registry()
