@@ -1,4 +1,5 @@
-"""What the registry records about one optimizer (`OptimizerSpec`) and its fast elementwise rule (`FastRule`)."""
+"""What the registry records about one optimizer (`OptimizerSpec`) and the shape of its fast elementwise rule
+(`FastRule`, made by a `FastRuleFactory` from the hyperparameters)."""
 
 from __future__ import annotations
 
@@ -21,22 +22,29 @@ Batching = Literal["stack", "per_tensor", "separate"]
 
 @dataclass(frozen=True)
 class FastRule:
-    """An elementwise update rule written against a math namespace `xp` (floats or numpy arrays).
+    """An elementwise update rule written against a math namespace `xp` (floats or numpy arrays), its
+    hyperparameters already bound (a `FastRuleFactory` made it; see `fast_rules/`).
 
     It must reproduce the library optimizer to float64 round-off (tests/core/test_fast_rules.py checks every
     rule against the library for 300 steps). `p` is the optimizer's own parameter (the point where the
     gradient is taken); for a scalar backend it is one coordinate, for numpy an (M, 2) array.
 
-    - `init(p, hp, xp) -> state`: a dict of state values shaped like `p` (and plain Python scalars).
-    - `step(p, g, state, t, hp, xp) -> p_new`: one update at step t = 1, 2, ...; may reassign entries of
+    - `init(p, xp) -> state`: a dict of state values shaped like `p` (and plain Python scalars), keyed by the
+      library's own state names.
+    - `step(p, g, state, t, xp) -> p_new`: one update at step t = 1, 2, ...; may reassign entries of
       `state` (never mutates arrays it did not create, so scalars and arrays behave alike).
-    - `display(p, state, hp, xp) -> point`: the point drawn and scored, when it is not `p` (Schedule-Free
+    - `display(p, state, xp) -> point`: the point drawn and scored, when it is not `p` (Schedule-Free
       draws its averaged point x, as `.eval()` would give).
     """
 
-    init: Callable[[Any, Mapping[str, Value], SimpleNamespace], dict[str, Any]]
-    step: Callable[[Any, Any, dict[str, Any], int, Mapping[str, Value], SimpleNamespace], Any]
-    display: Callable[[Any, dict[str, Any], Mapping[str, Value], SimpleNamespace], Any] | None = None
+    init: Callable[[Any, SimpleNamespace], dict[str, Any]]
+    step: Callable[[Any, Any, dict[str, Any], int, SimpleNamespace], Any]
+    display: Callable[[Any, dict[str, Any], SimpleNamespace], Any] | None = None
+
+
+#: Makes an optimizer's `FastRule` from its resolved hyperparameters (like optax's `adam(lr, b1, ...)`): reads
+#: them once, by name, and closes over the constants worked out from them.
+FastRuleFactory = Callable[[Mapping[str, Value]], FastRule]
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,9 @@ class OptimizerSpec:
     surface_unavailable: str | None = None
     #: Learning rates that make a sensible race, per surface name; other surfaces use the schema default.
     surface_lr: Mapping[str, float] = field(default_factory=dict)
-    fast: FastRule | None = field(default=None, repr=False)
+    #: The fast elementwise rule, as a factory: `fast(hp)` is the rule for these resolved hyperparameters.
+    #: None: the race engine steps the library optimizer itself. Presets share their base optimizer's.
+    fast: FastRuleFactory | None = field(default=None, repr=False)
     #: For presets (momentum, nesterov, amsgrad): the registry entry this one is a preset of.
     preset_of: str | None = None
     #: Implementations torch offers for it (for the training panel): subset of for-loop, foreach, fused.

@@ -1,17 +1,18 @@
 """The optimizer registry: one entry per optimizer, read by sliders, CLI, scenes, docs and tests.
 
-Defaults are the library's own, so what a person sees is what `import` would give them; only the learning rate
-is tuned per surface (`default_lrs.toml`, written by `tools/tune_default_lrs.py`) so a race is worth watching.
-Where the registry and a library disagree, the library wins: `tests/core/test_registry.py` checks every
-default against the library's signature.
+Each row says everything about its optimizer: how to build and step the library optimizer, its fast rule's
+factory where an exact elementwise one exists (`fast_rules/`; presets share their base's), and its state bytes
+per parameter. Defaults are the library's own, so what a person sees is what `import` would give them; only the
+learning rate is tuned per surface (`default_lrs.toml`, written by `tools/tune_default_lrs.py`, joined into each
+row's `surface_lr` at import) so a race is worth watching. Where the registry and a library disagree, the library
+wins: `tests/core/test_registry.py` checks every default against the library's signature.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from optviz.core.optimizers.fast_rules import pytorch_optimizer, schedulefree, torch_optim
 from optviz.core.optimizers.library import builder
-from optviz.core.optimizers.spec import OptimizerSpec
+from optviz.core.optimizers.spec import FastRuleFactory, OptimizerSpec
 from optviz.core.params import Param, Schema
 
 # --- Shared hyperparameter definitions (same meaning everywhere, so one definition each) -------------------
@@ -63,7 +64,9 @@ ADAM_RULE = "m ← β₁·m + (1−β₁)·g;  v ← β₂·v + (1−β₂)·g²
 _FOR_LOOP = {"foreach": False}  # the single-tensor path: the one our fast rules mirror operation by operation
 
 
-def _adam_family(name: str, title: str, cls: str, description: str, rule: str, wd: float, lr_: float) -> OptimizerSpec:
+def _adam_family(
+    name: str, title: str, cls: str, description: str, rule: str, wd: float, lr_: float, fast: FastRuleFactory
+) -> OptimizerSpec:
     return OptimizerSpec(
         name=name,
         title=title,
@@ -75,6 +78,7 @@ def _adam_family(name: str, title: str, cls: str, description: str, rule: str, w
             name, lr(lr_), beta1(), beta2(), eps(), weight_decay(wd), flag("amsgrad", False, "keep the max of v̂")
         ),
         build=builder(cls, _FOR_LOOP),
+        fast=fast,
         implementations=("for-loop", "foreach", "fused"),
         state_bytes_per_param=8.0,
         state_bytes_rule=lambda hp: 12.0 if hp["amsgrad"] else 8.0,  # AMSGrad keeps max v̂ too
@@ -112,6 +116,7 @@ SGD = OptimizerSpec(
         flag("nesterov", False, "evaluate the momentum step ahead (needs momentum > 0, dampening 0)"),
     ),
     build=builder("torch.optim.SGD", _FOR_LOOP),
+    fast=torch_optim.sgd,
     implementations=("for-loop", "foreach", "fused"),
     state_bytes_per_param=4.0,
     state_bytes_rule=lambda hp: 4.0 if hp["momentum"] > 0 else 0.0,  # no momentum: no buffer at all
@@ -125,6 +130,7 @@ ADAM = _adam_family(
     ADAM_RULE + ";  weight decay adds λθ to g",
     0.0,
     1e-3,
+    torch_optim.adam,
 )
 
 ADAMW = _adam_family(
@@ -135,6 +141,7 @@ ADAMW = _adam_family(
     "θ ← θ·(1 − lr·λ);  then the Adam step: " + ADAM_RULE,
     0.01,
     1e-3,
+    torch_optim.adamw,
 )
 
 OPTIMIZERS: tuple[OptimizerSpec, ...] = (
@@ -163,6 +170,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             eps(1e-10),
         ),
         build=builder("torch.optim.Adagrad", _FOR_LOOP),
+        fast=torch_optim.adagrad,
         implementations=("for-loop", "foreach", "fused"),
         state_bytes_per_param=4.0,
     ),
@@ -183,6 +191,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             flag("centered", False, "divide by the variance instead of the raw second moment"),
         ),
         build=builder("torch.optim.RMSprop", _FOR_LOOP),
+        fast=torch_optim.rmsprop,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=4.0,
         # v, plus a momentum buffer and the centred mean ḡ when those are on
@@ -203,6 +212,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             weight_decay(),
         ),
         build=builder("torch.optim.Adadelta", _FOR_LOOP),
+        fast=torch_optim.adadelta,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=8.0,
     ),
@@ -223,6 +233,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         update_rule="m ← β₁m + (1−β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − lr/(1−β₁ᵗ) · m/u",
         schema=schema("adamax", lr(2e-3), beta1(), beta2(), eps(), weight_decay()),
         build=builder("torch.optim.Adamax", _FOR_LOOP),
+        fast=torch_optim.adamax,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=8.0,
     ),
@@ -244,6 +255,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             flag("decoupled_weight_decay", False, "decay the weights directly, as AdamW does"),
         ),
         build=builder("torch.optim.NAdam", _FOR_LOOP),
+        fast=torch_optim.nadam,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=8.0,
     ),
@@ -264,6 +276,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             flag("decoupled_weight_decay", False, "decay the weights directly, as AdamW does"),
         ),
         build=builder("torch.optim.RAdam", _FOR_LOOP),
+        fast=torch_optim.radam,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=8.0,
     ),
@@ -336,6 +349,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         update_rule="c = β₁m + (1−β₁)g;  θ ← θ − lr·(sign(c) + λθ);  m ← β₂m + (1−β₂)g",
         schema=schema("lion", lr(1e-4), beta1(0.9), beta2(0.99), weight_decay()),
         build=builder("pytorch_optimizer.Lion", _FOR_LOOP),
+        fast=pytorch_optimizer.lion,
         state_bytes_per_param=4.0,
     ),
     OptimizerSpec(
@@ -435,6 +449,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             *schedule_free_params(),
         ),
         build=builder("schedulefree.AdamWScheduleFree", _FOR_LOOP),
+        fast=schedulefree.schedulefree_adamw,
         state_bytes_per_param=8.0,  # z and v; x lives in the parameters themselves
         before_step=lambda opt: opt.train(),
         eval_point=_schedule_free_x,
@@ -455,6 +470,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("step_max", 50.0, low=1e-3, high=1000.0, scale="log", help="largest step size"),
         ),
         build=builder("torch.optim.Rprop", _FOR_LOOP),
+        fast=torch_optim.rprop,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=8.0,  # the previous gradient and the step sizes
     ),
@@ -474,6 +490,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             weight_decay(),
         ),
         build=builder("torch.optim.ASGD", _FOR_LOOP),
+        fast=torch_optim.asgd,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=4.0,  # the average ā; η and μ are scalars
     ),
@@ -583,6 +600,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             weight_decay(),
         ),
         build=builder("pytorch_optimizer.AdEMAMix", _FOR_LOOP),
+        fast=pytorch_optimizer.ademamix,
         state_bytes_per_param=12.0,
     ),
     OptimizerSpec(
@@ -618,6 +636,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         update_rule="m ← β₁m + (1−β₁)·clip(g/max(√v, ε), t^¼);  θ ← θ − lr·m;  v ← β₂v + (1−β₂)g²",
         schema=schema("adopt", lr(1e-3), beta1(), beta2(0.9999), eps(1e-6), weight_decay()),
         build=builder("pytorch_optimizer.ADOPT", _FOR_LOOP),
+        fast=pytorch_optimizer.adopt,
         state_bytes_per_param=8.0,
     ),
     OptimizerSpec(
@@ -636,6 +655,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             *schedule_free_params(),
         ),
         build=builder("schedulefree.SGDScheduleFree", _FOR_LOOP),
+        fast=schedulefree.schedulefree_sgd,
         state_bytes_per_param=4.0,  # z; x lives in the parameters
         before_step=lambda opt: opt.train(),
         eval_point=_schedule_free_x,
@@ -650,6 +670,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         update_rule="m ← μm + (1−μ)g;  θ ← θ − lr·sign(m)",
         schema=schema("signsgd", lr(1e-3), momentum(0.9), weight_decay()),
         build=builder("pytorch_optimizer.SignSGD", _FOR_LOOP),
+        fast=pytorch_optimizer.signsgd,
         state_bytes_per_param=4.0,
     ),
     OptimizerSpec(
@@ -661,6 +682,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         update_rule="m ← β₁m + (1−β₁)g;  s ← β₂s + (1−β₂)(g − m)² + ε;  θ ← θ − lr·m̂/(√ŝ + ε)",
         schema=schema("adabelief", lr(1e-3), beta1(), beta2(), eps(1e-16, low=1e-20), weight_decay()),
         build=builder("pytorch_optimizer.AdaBelief", _FOR_LOOP),
+        fast=pytorch_optimizer.adabelief,
         state_bytes_per_param=8.0,
     ),
     OptimizerSpec(
@@ -680,6 +702,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("initial_accumulator", 1e-6, low=1e-10, high=1.0, scale="log", help="starting value of m and v"),
         ),
         build=builder("pytorch_optimizer.Yogi", _FOR_LOOP),
+        fast=pytorch_optimizer.yogi,
         state_bytes_per_param=8.0,
     ),
     OptimizerSpec(
@@ -700,11 +723,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             weight_decay(),
         ),
         build=builder("pytorch_optimizer.Adan", {**_FOR_LOOP, "max_grad_norm": 0.0}),
+        fast=pytorch_optimizer.adan,
         state_bytes_per_param=16.0,
     ),
 )
-
-
-def with_fast_rules(specs: tuple[OptimizerSpec, ...], rules: dict) -> tuple[OptimizerSpec, ...]:
-    """Attach each fast rule to its entry; presets share their base optimizer's rule."""
-    return tuple(replace(s, fast=rules.get(s.preset_of or s.name)) for s in specs)

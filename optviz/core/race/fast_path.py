@@ -1,4 +1,5 @@
-"""Our batched engine: the registry's elementwise `FastRule`s stepped on floats or numpy arrays.
+"""Our batched engine: the registry's elementwise `FastRule`s (hyperparameters bound) stepped on floats or numpy
+arrays.
 
 Same trajectories as the library (tests/core/test_race_truth.py holds every rule to 1e-9 in float64), at a
 fraction of the cost: one start runs on plain Python floats (a slider drag re-simulates 1,000 steps in a few
@@ -7,13 +8,10 @@ milliseconds), many starts as one (M, 2) numpy array.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from optviz.core.mathlib import NUMPY, SCALAR
 from optviz.core.optimizers.spec import FastRule
-from optviz.core.params import Value
 from optviz.core.surfaces.base import Surface
 
 # Python's float maths raises where numpy returns inf or NaN; on the scalar path these mean "diverged here".
@@ -23,7 +21,6 @@ _CHECK_EVERY = 32  # numpy path: how often to look whether every run has gone ba
 
 def run_fast(
     rule: FastRule,
-    hp: Mapping[str, Value],
     surface: Surface,
     starts: np.ndarray,
     steps: int,
@@ -32,13 +29,12 @@ def run_fast(
 ) -> tuple[np.ndarray, list[str]]:
     """Positions (M, steps+1, 2) and an error message per start, like `run_library`."""
     if len(starts) == 1:
-        return _run_scalar(rule, hp, surface, starts[0], steps, None if noise is None else noise[0], far)
-    return _run_numpy(rule, hp, surface, starts, steps, noise, far)
+        return _run_scalar(rule, surface, starts[0], steps, None if noise is None else noise[0], far)
+    return _run_numpy(rule, surface, starts, steps, noise, far)
 
 
 def _run_scalar(
     rule: FastRule,
-    hp: Mapping[str, Value],
     surface: Surface,
     start: np.ndarray,
     steps: int,
@@ -49,7 +45,7 @@ def _run_scalar(
     out[0, 0] = start
     x, y = float(start[0]), float(start[1])
     # Each coordinate is its own elementwise problem: one state per coordinate.
-    sx, sy = rule.init(x, hp, SCALAR), rule.init(y, hp, SCALAR)
+    sx, sy = rule.init(x, SCALAR), rule.init(y, SCALAR)
     grad, step, display = surface.grad, rule.step, rule.display
     nz = noise.tolist() if noise is not None else None
     drawn: list[tuple[float, float]] = []
@@ -60,12 +56,12 @@ def _run_scalar(
             if nz is not None:
                 gx += nz[t - 1][0]
                 gy += nz[t - 1][1]
-            x = step(x, gx, sx, t, hp, SCALAR)
-            y = step(y, gy, sy, t, hp, SCALAR)
+            x = step(x, gx, sx, t, SCALAR)
+            y = step(y, gy, sy, t, SCALAR)
             if display is None:
                 px, py = x, y
             else:
-                px, py = display(x, sx, hp, SCALAR), display(y, sy, hp, SCALAR)
+                px, py = display(x, sx, SCALAR), display(y, sy, SCALAR)
             drawn.append((px, py))
             # `not (a < far)` is also true for NaN: one comparison catches NaN, infinity and escape.
             if not (abs(px) < far and abs(py) < far):
@@ -79,7 +75,6 @@ def _run_scalar(
 
 def _run_numpy(
     rule: FastRule,
-    hp: Mapping[str, Value],
     surface: Surface,
     starts: np.ndarray,
     steps: int,
@@ -92,15 +87,15 @@ def _run_numpy(
     p = np.array(starts, dtype=np.float64)
     g = np.empty_like(p)
     with np.errstate(all="ignore"):
-        state = rule.init(p, hp, NUMPY)
+        state = rule.init(p, NUMPY)
         for t in range(1, steps + 1):
             gx, gy = surface.grad(p[:, 0], p[:, 1], NUMPY)
             g[:, 0] = gx
             g[:, 1] = gy
             if noise is not None:
                 g += noise[:, t - 1]
-            p = rule.step(p, g, state, t, hp, NUMPY)  # rules never keep or modify the gradient
-            out[:, t] = p if rule.display is None else rule.display(p, state, hp, NUMPY)
+            p = rule.step(p, g, state, t, NUMPY)  # rules never keep or modify the gradient
+            out[:, t] = p if rule.display is None else rule.display(p, state, NUMPY)
             if t % _CHECK_EVERY == 0 and not (np.abs(out[:, t]) < far).any():
                 break
     return out, [""] * m_count

@@ -1,0 +1,85 @@
+"""The pieces fast rules share, each evaluated in the order torch's CPU kernels evaluate it.
+
+How torch's CPU kernels evaluate, mirrored here (t1, t2 tensors, v a Python number; fma(a, b, c) = a*b + c
+rounded once, `xp.fma`). Probed on torch 2.13 (AVX2 and scalar paths alike):
+
+- `a.add_(b, alpha=v)` is fma(v, b, a); `a.sub_(b, alpha=v)` is fma(-v, b, a); without alpha, a + b.
+- `a.addcmul_(t1, t2, value=v)` is fma(v*t1, t2, a); `a.addcdiv_(t1, t2, value=v)` is a + (v*t1)/t2 (no fusing).
+- `a.lerp_(b, w)` is fma(w, b - a, a) when |w| < 0.5, else fma(a - b, 1 - w, b) (see `lerp`).
+- `v / tensor` is `tensor.reciprocal() * v` (RAdam's adaptive learning rate).
+- Scalar state that torch keeps in 0-dim tensors of the default dtype (float32 unless changed) is rounded to
+  float32 as torch rounds it: NAdam's `mu_product`, ASGD's `eta` (see `f32`).
+
+Python-number maths (bias corrections) is the libraries' own: `beta**t` and `math.pow(beta, t)` are the same C
+`pow` call, so one helper serves both spellings.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from optviz.core.params import Value
+
+#: A rule's state: library state names -> arrays shaped like the parameter, or plain Python numbers.
+State = dict[str, Any]
+#: Resolved hyperparameters, by the registry's flat names.
+Hp = Mapping[str, Value]
+
+_F32 = struct.Struct("f")
+
+
+def f32(x: float) -> float:
+    """`x` rounded to float32, as storing it in a float32 0-dim tensor does (torch's default scalar dtype)."""
+    try:
+        return _F32.unpack(_F32.pack(x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def lerp(a: Any, b: Any, w: float, xp: SimpleNamespace) -> Any:
+    """`torch.lerp(a, b, w)` for a Python-number weight: the formula torch's kernel picks for that weight.
+
+    A first moment `exp_avg.lerp_(grad, 1 - beta1)` is `lerp(m, g, 1 - beta1, xp)`.
+    """
+    if -0.5 < w < 0.5:
+        return xp.fma(w, b - a, a)
+    return xp.fma(a - b, 1.0 - w, b)
+
+
+def second_moment(v: Any, g: Any, beta: float, one_minus_beta: float, xp: SimpleNamespace) -> Any:
+    """`v.mul_(beta).addcmul_(g, g, value=1 - beta)`: the running average of g² every Adam-like rule keeps."""
+    return xp.fma(one_minus_beta * g, g, v * beta)
+
+
+def bias_correction(beta: float, t: int) -> float:
+    """1 - betaᵗ, the factor a moment average started at zero is divided by at step t."""
+    return 1.0 - math.pow(beta, t)
+
+
+def adam_denominator(v: Any, bias_correction2_sqrt: float, eps: float, xp: SimpleNamespace) -> Any:
+    """`(v.sqrt() / sqrt(1 - beta2ᵗ)).add_(eps)`: the bias-corrected RMS an Adam-like step divides by."""
+    return xp.sqrt(v) / bias_correction2_sqrt + eps
+
+
+def coupled_decay(g: Any, p: Any, weight_decay: float, xp: SimpleNamespace) -> Any:
+    """`grad.add(param, alpha=weight_decay)`: L2 weight decay, added to the gradient."""
+    return xp.fma(weight_decay, p, g)
+
+
+def decoupled_decay(p: Any, lr: float, weight_decay: float) -> Any:
+    """`param.mul_(1 - lr * weight_decay)`: decoupled weight decay (AdamW), the weights shrink directly."""
+    return p * (1.0 - lr * weight_decay)
+
+
+def zeros(p: Any, xp: SimpleNamespace) -> Any:
+    """A zero state entry shaped like p."""
+    return xp.full_like(p, 0.0)
+
+
+def copy(p: Any) -> Any:
+    """A copy of p (a new array for numpy; -0.0 kept), so state never aliases the engine's arrays."""
+    return p * 1.0
