@@ -3,7 +3,8 @@
 - `window`: the main window on the default scene. Building one costs seconds (widgets, GL, the first race),
   so a module builds it once and each test gets it back as a fresh window would be: the default scene (File >
   New, so every panel redraws and the camera is the scene's), paused at the default speed, the first layout,
-  empty settings, no dialogs open, no status message, the 3-D view focused.
+  empty settings, no dialogs open, no status message, no hover read-out (the pointer has left), the 3-D view
+  focused.
 - `make_window(scene=None, size=...)`: a window of its own, for a test that needs another scene, size or a
   second window, or that checks what a window does when it is built.
 
@@ -15,7 +16,7 @@ test moves the time cursor itself.
 from __future__ import annotations
 
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from optviz.core.scene import Scene, default_scene
 
@@ -120,6 +121,8 @@ def window(_module_window, qapp, qtbot):
     window.model.replace_scene(default_scene())
     assert window.settle(120), "the default scene's race did not land"
     window.statusBar().clearMessage()
+    # The previous test's pointer leaves, as a real one would have: hover read-outs hide.
+    QtWidgets.QApplication.sendEvent(window.charts, QtCore.QEvent(QtCore.QEvent.Type.Leave))
     qtbot.waitExposed(window)
     window.view_panel.gl.setFocus()
     qapp.processEvents()
