@@ -6,6 +6,9 @@
   only prints it, so a broken shader would pass silently. This makes `pyqtgraph.debug.printExc` re-raise;
   inside a widget's paintGL pytest-qt then fails the test, and direct renders raise in the test itself.
   Tests under tests/core never touch Qt and skip it (the core stays importable without Qt).
+- `_private_cache_dir` (autouse, per session): learned-surface grids are cached in a temporary folder, not in
+  ~/.cache/optviz, so a run starts as cold as on a fresh machine and parallel workers (pytest-xdist) or runs
+  never share files. Tests about the cache set their own folder on top.
 """
 
 from __future__ import annotations
@@ -16,6 +19,13 @@ from pathlib import Path
 import pytest
 
 _TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path_factory.mktemp("optviz-cache")))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ def test_dragging_the_chart_cursor_scrubs(window, qtbot):
     model = window.model
     charts = window.charts
     model.set_cursor(200)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: all(p.cursor.value() == 200 for p in charts.plots))
     plot = charts.plots[0]
     viewport = charts.viewport()
     start = _widget_pos(charts, plot, 200)

@@ -16,7 +16,8 @@ def _args(**kw) -> argparse.Namespace:
     return argparse.Namespace(**base)
 
 
-def test_screenshot_of_the_whole_window(qapp, tmp_path):
+def test_screenshot_of_the_whole_window(qapp, tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # its throwaway settings file: not shared with a parallel run
     out = tmp_path / "shot.png"
     assert run_app(_args(screenshot=str(out), size="1280x800", steps=300)) == EXIT_OK
     image = QtGui.QImage(str(out)).convertToFormat(QtGui.QImage.Format.Format_RGB888)
@@ -26,6 +27,7 @@ def test_screenshot_of_the_whole_window(qapp, tmp_path):
     centre = pixels[200:500, 450:850]
     assert centre.std() > 20  # the surface is there, not a black or flat view
     assert centre.mean() > 40
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shot.png"]  # the throwaway settings are gone
 
 
 def test_bad_flags_are_one_line(capsys, tmp_path):

@@ -26,8 +26,9 @@ def test_opens_on_the_default_scene(window):
 
 def test_view_shows_surface_and_trails_in_their_colours(window, qtbot):
     model = window.model
+    view = window.view_panel.scene_view
     model.set_cursor(model.steps)
-    qtbot.wait(150)
+    qtbot.waitUntil(lambda: view.cursor == model.steps)
     image = grab_gl(window)
     # The surface fills a good part of the frame, not a flat background.
     background = near_color(image, BACKGROUND, 14).mean()
@@ -36,13 +37,12 @@ def test_view_shows_surface_and_trails_in_their_colours(window, qtbot):
 
     # From above nothing hides a trail. Hide them: what disappears is drawn in each optimizer's colour.
     model.set_top_down(True)
-    qtbot.wait(150)
+    qtbot.waitUntil(lambda: view.top_down)
     image = grab_gl(window)
-    view = window.view_panel.scene_view
     for i in range(view.trail_count):
         view.set_trail_visible(i, False)
     window.view_panel.gl.update()
-    qtbot.wait(150)
+    qtbot.waitUntil(lambda: (grab_gl(window) != image).any())
     bare = grab_gl(window)
     changed = np.abs(image.astype(int) - bare.astype(int)).sum(-1) > 30
     assert changed.sum() > 200

@@ -1,5 +1,6 @@
-"""`optviz export` in a subprocess with no DISPLAY: the eglfs (surfaceless EGL) path, the Xvfb fallback,
-one-line errors, --force, and `optviz` with no display rendering the default race to a video."""
+"""`optviz export` in a subprocess with no DISPLAY (Qt chooses its platform once per process): the eglfs
+(surfaceless EGL) path, the Xvfb fallback, --force, and `optviz` with no display rendering the default race
+to a video. One-line errors come before any rendering, so those run in-process (the `cli` fixture)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,13 @@ def frame_count(path) -> tuple[int, tuple[int, int]]:
     return len(frames), (frames[0].width, frames[0].height)
 
 
-def test_export_with_no_display(tmp_path):
+@pytest.fixture
+def no_display(monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_export_with_no_display(tmp_path, cli, no_display):
     out = tmp_path / "race.mp4"
     proc = headless(
         "export", "--optimizer", "adam", "--optimizer", "lion", "--camera", "orbit:30", *SMALL, "--out", str(out)
@@ -40,8 +47,9 @@ def test_export_with_no_display(tmp_path):
     assert proc.stderr == ""  # the platform's notes are kept out; a non-terminal gets no progress bar
     assert proc.stdout.strip() == f"optviz: wrote {out} (6 frames, 320x180, 6 frames/s)"
     assert frame_count(out) == (6, (320, 180))
-    refused = headless("export", *SMALL, "--out", str(out))
+    refused = cli("export", *SMALL, "--out", str(out))
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "--force" in refused.stderr
+    assert refused.stdout == "" and frame_count(out) == (6, (320, 180))  # untouched
     forced = headless("export", *SMALL, "--fps", "4", "--out", str(out), "--force")
     assert forced.returncode == 0, forced.stderr
     assert frame_count(out)[0] == 4
@@ -70,11 +78,12 @@ def test_xvfb_fallback(tmp_path):
         (["--size", "320x180"], "--out"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
-    proc = headless("export", *args, cwd=tmp_path)
+def test_bad_input_is_one_line_and_exit_2(cli, no_display, tmp_path, args, message):
+    proc = cli("export", *args, cwd=tmp_path)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
-    assert message in line and "Traceback" not in proc.stderr
+    assert message in line and line.startswith("optviz") and "Traceback" not in proc.stderr
+    assert proc.stdout == ""
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,28 +1,19 @@
-"""`optviz landscape` end to end in a subprocess: the npz and JSON files, the summary, one-line errors."""
+"""`optviz landscape` end to end (in-process, the `cli` fixture): the npz and JSON files, the summary,
+one-line errors."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 
-def optviz(*args, cache=None):
-    env = dict(os.environ)
-    if cache is not None:
-        env["OPTVIZ_CACHE_DIR"] = str(cache)
-    return subprocess.run([sys.executable, "-m", "optviz", *args], capture_output=True, text=True, timeout=300, env=env)
-
-
-def test_landscape_writes_grid_paths_and_json(tmp_path):
+def test_landscape_writes_grid_paths_and_json(cli, tmp_path):
     out, js = tmp_path / "moons.npz", tmp_path / "moons.json"
     args = ["landscape", "--model", "mlp", "--dataset", "moons", "--optimizer", "adam:lr=0.02"]
     args += ["--optimizer", "sgd:lr=0.3", "--steps", "12", "--resolution", "7", "--out", str(out), "--json", str(js)]
-    run = optviz(*args, cache=tmp_path / "cache")
+    run = cli(*args)  # the fixture's cache folder is empty: the grid is computed, not loaded
     assert run.returncode == 0, run.stderr
     assert "surface: 7/7 rows" in run.stderr and "100%" in run.stderr  # the progress bar
     assert "adam" in run.stdout and "explained" in run.stdout
@@ -43,18 +34,18 @@ def test_landscape_writes_grid_paths_and_json(tmp_path):
     ("flag", "value", "message"),
     [("--model", "resnet", "unknown model 'resnet'"), ("--dataset", "mnist", "unknown data set 'mnist'")],
 )
-def test_unknown_names_are_one_line_and_exit_2(tmp_path, flag, value, message):
+def test_unknown_names_are_one_line_and_exit_2(cli, tmp_path, flag, value, message):
     args = {"--model": "mlp", "--dataset": "moons", flag: value}
     out = tmp_path / "x.npz"
-    run = optviz("landscape", "--model", args["--model"], "--dataset", args["--dataset"], "--out", str(out))
+    run = cli("landscape", "--model", args["--model"], "--dataset", args["--dataset"], "--out", str(out))
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and lines[0].startswith("optviz landscape: error:")
-    assert not out.exists()
+    assert not out.exists() and run.stdout == ""
 
 
-def test_fitted_plane_needs_an_optimizer(tmp_path):
-    run = optviz(
-        "landscape", "--model", "mlp", "--dataset", "moons", "--plane", "pca", "--out", str(tmp_path / "x.npz")
-    )
+def test_fitted_plane_needs_an_optimizer(cli, tmp_path):
+    run = cli("landscape", "--model", "mlp", "--dataset", "moons", "--plane", "pca", "--out", str(tmp_path / "x.npz"))
     assert run.returncode == 2 and "--optimizer" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith("optviz landscape: error:") and run.stdout == ""
+    assert not (tmp_path / "x.npz").exists()

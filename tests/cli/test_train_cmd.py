@@ -1,21 +1,16 @@
-"""`optviz train` end to end in a subprocess: the table, the JSON per optimizer, and one-line refusals."""
+"""`optviz train` end to end (in-process, the `cli` fixture): the table, the JSON per optimizer, and
+one-line refusals."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 
-def optviz(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "optviz", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def test_train_writes_curves_step_times_and_memory_per_optimizer(tmp_path):
+def test_train_writes_curves_step_times_and_memory_per_optimizer(cli, tmp_path):
     out_file = tmp_path / "runs.json"
-    out = optviz(
+    out = cli(
         "train", "--model", "mlp", "--dataset", "xor", "--optimizer", "adamw:lr=0.01",
         "--optimizer", "sgd:lr=0.1,momentum=0.9,impl=fused", "--impl", "foreach", "--device", "cpu",
         "--steps", "15", "--batch-size", "32", "--schedule", "warmup-cosine", "--seed", "3", "--json", str(out_file),
@@ -49,15 +44,16 @@ def test_train_writes_curves_step_times_and_memory_per_optimizer(tmp_path):
         (["--optimizer", "adam", "--schedule", "nosuch"], "invalid choice"),
     ],
 )
-def test_train_refuses_with_one_line(args, fragment, tmp_path):
-    out = optviz("train", "--steps", "2", "--json", str(tmp_path / "x.json"), *args)
+def test_train_refuses_with_one_line(cli, args, fragment, tmp_path):
+    out = cli("train", "--steps", "2", "--json", str(tmp_path / "x.json"), *args)
     assert out.returncode == 2
     assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert out.stderr.startswith("optviz train: error:") and out.stdout == ""
     assert not (tmp_path / "x.json").exists()
 
 
-def test_train_help():
-    out = optviz("train", "--help")
+def test_train_help(cli):
+    out = cli("train", "--help")
     assert out.returncode == 0 and "--optimizer" in out.stdout and "fused" in out.stdout
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 import warnings
 
 import torch
@@ -48,25 +47,36 @@ def drain(events: queue.Queue, until=lambda e: e is None, limit=60.0) -> list:
             return out
 
 
-def wait_quiet(events: queue.Queue, seconds=0.3) -> int:
-    """Queue size once nothing new has arrived for `seconds` (the job is blocked)."""
-    size = -1
-    while events.qsize() != size:
-        size = events.qsize()
-        time.sleep(seconds)
-    return size
+class WatchedControl(RunControl):
+    """RunControl that tells the test when the job reaches a checkpoint while paused (where it then blocks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocked = threading.Event()
+
+    def checkpoint(self) -> bool:
+        if self.paused:
+            self.blocked.set()
+        return super().checkpoint()
+
+
+def wait_blocked(control: WatchedControl, events: queue.Queue) -> int:
+    """Queue size once the paused job sits in its checkpoint (every event it yielded is queued by then)."""
+    assert control.blocked.wait(60), "the paused job never reached a checkpoint"
+    return events.qsize()
 
 
 def test_pause_blocks_between_steps_and_resume_finishes_the_same_run():
     expected = TrainingSession(config()).run_all()
-    control = RunControl()
+    control = WatchedControl()
     session = TrainingSession(config(), control)
     events, thread = start_in_thread(session)
     seen = drain(events, until=lambda e: isinstance(e, StepRecord) and e.step == 5)
     control.pause()
     assert control.paused
-    queued = wait_quiet(events)
+    queued = wait_blocked(control, events)
     assert thread.is_alive() and queued < 2 * 30 - 10  # blocked, far from the end
+    assert events.qsize() == queued and thread.is_alive()
     control.resume()
     seen += drain(events)
     thread.join(10)
@@ -77,12 +87,13 @@ def test_pause_blocks_between_steps_and_resume_finishes_the_same_run():
 
 
 def test_stop_ends_every_run_early_even_when_paused():
-    control = RunControl()
+    control = WatchedControl()
     session = TrainingSession(config(), control)
     events, thread = start_in_thread(session)
     drain(events, until=lambda e: isinstance(e, StepRecord) and e.step == 3)
     control.pause()
-    wait_quiet(events)
+    wait_blocked(control, events)
+    assert thread.is_alive()
     control.stop()
     rest = drain(events)
     thread.join(10)
