@@ -15,7 +15,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from optviz.core.palette import PALETTE
-from optviz.core.race.result import RunStatus
+from optviz.core.race.result import RaceResult, RunStatus
 from optviz.render.axes_item import AxesItem
 from optviz.render.colormaps import DEFAULT_COLORMAP
 from optviz.render.gl import qmatrix_to_numpy
@@ -192,14 +192,12 @@ class SceneView(QtCore.QObject):
         self._shown = [True] * len(self._runs)
         self._rebuild_trails()
 
-    def set_race(self, result, colors: Sequence | None = None) -> None:
-        """Trails from a race result (`optviz.core.race.RaceResult` or anything with `positions` (K, M, S, 2),
-        `status` (K, M) and `stopped_at` (K, M)); runs are ordered k-major. `colors` has one entry per
-        optimizer (K) or per run (K * M); by default each optimizer gets a palette colour."""
+    def set_race(self, result: RaceResult, colors: Sequence | None = None) -> None:
+        """Trails from a race result; runs are ordered k-major. `colors` has one entry per optimizer (K) or per
+        run (K * M); by default each optimizer gets a palette colour."""
         positions = np.asarray(result.positions)
         k_count, m_count = positions.shape[:2]
-        status = np.asarray(getattr(result, "status", np.full((k_count, m_count), "running")))
-        stopped = np.asarray(getattr(result, "stopped_at", np.full((k_count, m_count), -1)))
+        status, stopped = np.asarray(result.status), np.asarray(result.stopped_at)
         if colors is None:
             colors = [PALETTE[k % len(PALETTE)] for k in range(k_count)]
         colors = list(colors)
