@@ -26,8 +26,13 @@ from optviz.core.mathlib import NUMPY, SCALAR
 from optviz.core.optimizers import REGISTRY, get_optimizer
 from optviz.core.surfaces import get_surface
 
-#: Registry name -> its fast rule's factory (presets, which share their base's, left out).
-FAST_RULES = {name: spec.fast for name, spec in REGISTRY.items() if spec.fast is not None and spec.preset_of is None}
+#: Registry name -> its elementwise fast rule's factory (presets, which share their base's, left out; pair rules
+#: are tests/core/test_pair_rules.py's).
+FAST_RULES = {
+    name: spec.fast
+    for name, spec in REGISTRY.items()
+    if spec.fast is not None and spec.preset_of is None and spec.elementwise
+}
 
 STEPS = 300
 N_STARTS = 16
@@ -339,7 +344,7 @@ def test_starts_lie_in_the_surface_domain(surface: str):
     assert ((dx0 <= starts[:, 0]) & (starts[:, 0] <= dx1) & (dy0 <= starts[:, 1]) & (starts[:, 1] <= dy1)).all()
 
 
-@pytest.mark.parametrize("name", [name for name, spec in REGISTRY.items() if spec.fast is not None])
+@pytest.mark.parametrize("name", [n for n, s in REGISTRY.items() if (s.preset_of or n) in FAST_RULES])
 def test_rule_reads_exactly_its_registry_schema(name: str):
     """Every hyperparameter a rule's factory reads is in the registry's schema, and every schema entry is read.
 

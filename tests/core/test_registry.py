@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from optviz.core.errors import OptvizError, UnknownNameError, ValueOutOfRangeError
-from optviz.core.optimizers import REGISTRY, get_optimizer, surface_optimizers
+from optviz.core.optimizers import REGISTRY, FastRule, PairRule, get_optimizer, surface_optimizers
 from optviz.core.optimizers.library import import_class, library_kwargs
 from optviz.core.surfaces import SURFACES
 
@@ -62,7 +62,9 @@ def test_entry_is_complete(name):
     # Tuple hyperparameters are exposed by their parts.
     assert "betas" not in spec.schema.names and "etas" not in spec.schema.names
     if spec.fast is not None:
-        assert spec.elementwise, "fast rules exist only for elementwise updates"
+        # Elementwise updates get an elementwise rule; coupled ones (norms, matrices, curvature) a pair rule.
+        rule = spec.fast(spec.defaults_for(None))
+        assert isinstance(rule, FastRule if spec.elementwise else PairRule)
 
 
 @pytest.mark.parametrize("name", [n for n, s in REGISTRY.items() if s.preset_of is None])

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 from optviz.core.lookup import lookup
 from optviz.core.optimizers.default_lrs import read_surface_lrs
-from optviz.core.optimizers.spec import FastRule, OptimizerSpec
+from optviz.core.optimizers.spec import FastRule, OptimizerSpec, PairRule
 from optviz.core.optimizers.table import OPTIMIZERS
 
-__all__ = ["REGISTRY", "FastRule", "OptimizerSpec", "get_optimizer", "surface_optimizers"]
+__all__ = ["REGISTRY", "FastRule", "OptimizerSpec", "PairRule", "get_optimizer", "surface_optimizers"]
 
 
 def _build_registry() -> dict[str, OptimizerSpec]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from optviz.core.params import Schema, Value
 
@@ -42,9 +42,50 @@ class FastRule:
     display: Callable[[Any, dict[str, Any], SimpleNamespace], Any] | None = None
 
 
+class SurfaceProbe(Protocol):
+    """What a `PairRule` may ask of the surface beyond the gradient it is given: what the library's closure and
+    autograd give the library optimizer. Built by the race engine for the current step (`race/probe.py`)."""
+
+    xp: SimpleNamespace
+    #: The race seed: the library draws its random numbers (Hutchinson probes) after `torch.manual_seed(seed)`,
+    #: once per start, so every start of a run sees the same draws.
+    seed: int
+
+    def grad(self, x: Any, y: Any) -> tuple[Any, Any]:
+        """The gradient a closure would set at (x, y) this step, noise included."""
+
+    def loss(self, x: Any, y: Any) -> Any:
+        """The loss a closure would return at (x, y) this step (noise's linear term included)."""
+
+    def hvp(self, x: Any, y: Any, vx: Any, vy: Any) -> tuple[Any, Any]:
+        """The Hessian of the loss at (x, y) times (vx, vy), as torch's double backward gives it."""
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """An update that couples a point's two coordinates: layer-wise norms (LAMB, NovoGrad, Adafactor), a 2 x 2
+    preconditioner (Shampoo, SOAP), Newton-Schulz on a 1 x 2 matrix (Muon), curvature (AdaHessian, Sophia-H),
+    a line search (L-BFGS), a global estimate (Prodigy).
+
+    The library sees one start as one 2-element tensor; the rule sees it as its two coordinates `x`, `y`, each
+    a Python float (one start) or an (M,) numpy array (M starts, one row each), so a reduction over the tensor
+    is an expression in x and y (‖g‖ = sqrt(gx² + gy²)) and one piece of code serves both backends.
+
+    - `init(x, y, probe) -> state`, keyed by the library's state names. A value is a number (the library's
+      0-dim tensor or Python scalar; an (M,) array on numpy) or a tuple of the library tensor's elements in
+      row-major order (a vector: (x part, y part); a 2 x 2 matrix: (a00, a01, a10, a11)), so tests can compare
+      state one to one.
+    - `step(x, y, gx, gy, state, t, probe) -> (x_new, y_new)` at t = 1, 2, ...; may reassign entries of
+      `state`, never mutates arrays it did not create. `probe.xp` is the math namespace.
+    """
+
+    init: Callable[[Any, Any, SurfaceProbe], dict[str, Any]]
+    step: Callable[[Any, Any, Any, Any, dict[str, Any], int, SurfaceProbe], tuple[Any, Any]]
+
+
 #: Makes an optimizer's `FastRule` from its resolved hyperparameters (like optax's `adam(lr, b1, ...)`): reads
 #: them once, by name, and closes over the constants worked out from them.
-FastRuleFactory = Callable[[Mapping[str, Value]], FastRule]
+FastRuleFactory = Callable[[Mapping[str, Value]], FastRule | PairRule]
 
 
 @dataclass(frozen=True)
@@ -72,8 +113,9 @@ class OptimizerSpec:
     surface_unavailable: str | None = None
     #: Learning rates that make a sensible race, per surface name; other surfaces use the schema default.
     surface_lr: Mapping[str, float] = field(default_factory=dict)
-    #: The fast elementwise rule, as a factory: `fast(hp)` is the rule for these resolved hyperparameters.
-    #: None: the race engine steps the library optimizer itself. Presets share their base optimizer's.
+    #: The fast rule, as a factory: `fast(hp)` is the rule for these resolved hyperparameters, a `FastRule`
+    #: (elementwise) or a `PairRule` (coupled coordinates). None: the race engine steps the library optimizer
+    #: itself. Presets share their base optimizer's.
     fast: FastRuleFactory | None = field(default=None, repr=False)
     #: For presets (momentum, nesterov, amsgrad): the registry entry this one is a preset of.
     preset_of: str | None = None

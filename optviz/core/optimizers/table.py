@@ -10,7 +10,7 @@ wins: `tests/core/test_registry.py` checks every default against the library's s
 
 from __future__ import annotations
 
-from optviz.core.optimizers.fast_rules import pytorch_optimizer, schedulefree, torch_optim
+from optviz.core.optimizers.fast_rules import layerwise, pytorch_optimizer, schedulefree, torch_optim
 from optviz.core.optimizers.library import builder
 from optviz.core.optimizers.spec import FastRuleFactory, OptimizerSpec
 from optviz.core.params import Param, Schema
@@ -336,6 +336,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             flag("grad_averaging", False, "scale the normalised gradient by 1 − β₁"),
         ),
         build=builder("pytorch_optimizer.NovoGrad", _FOR_LOOP),
+        fast=layerwise.novograd,
         elementwise=False,
         batching="per_tensor",
         state_bytes_per_param=4.0,

@@ -67,7 +67,7 @@ def simulate(
         raise OptvizError(f"{spec.name} has no fast path; use engine 'auto' or 'library'")
     if use_fast:
         spec.check_with_library(config.hyperparams)
-        positions, errors = run_fast(spec.fast(config.hyperparams), surface, starts, steps, noise, far)
+        positions, errors = run_fast(spec.fast(config.hyperparams), surface, starts, steps, noise, far, seed)
         return positions, errors, "fast"
     positions, errors = run_library(
         spec, config.hyperparams, surface, starts, steps, noise, seed, far, cancelled=cancelled

@@ -1,9 +1,9 @@
-"""Our batched engine: the registry's elementwise `FastRule`s (hyperparameters bound) stepped on floats or numpy
-arrays.
+"""Our batched engine: the registry's fast rules (hyperparameters bound) stepped on floats or numpy arrays.
 
 Same trajectories as the library (tests/core/test_race_truth.py holds every rule to 1e-9 in float64), at a
 fraction of the cost: one start runs on plain Python floats (a slider drag re-simulates 1,000 steps in a few
-milliseconds), many starts as one (M, 2) numpy array.
+milliseconds), many starts as one (M, 2) numpy array. An elementwise `FastRule` steps each coordinate on its
+own (floats) or the whole (M, 2) array; a `PairRule` gets the two coordinates as floats or (M,) columns.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from optviz.core.mathlib import NUMPY, SCALAR
-from optviz.core.optimizers.spec import FastRule
+from optviz.core.optimizers.spec import FastRule, PairRule
+from optviz.core.race.probe import RaceProbe
 from optviz.core.surfaces.base import Surface
 
 # Python's float maths raises where numpy returns inf or NaN; on the scalar path these mean "diverged here".
@@ -20,14 +21,19 @@ _CHECK_EVERY = 32  # numpy path: how often to look whether every run has gone ba
 
 
 def run_fast(
-    rule: FastRule,
+    rule: FastRule | PairRule,
     surface: Surface,
     starts: np.ndarray,
     steps: int,
     noise: np.ndarray | None,
     far: float,
+    seed: int = 0,
 ) -> tuple[np.ndarray, list[str]]:
     """Positions (M, steps+1, 2) and an error message per start, like `run_library`."""
+    if isinstance(rule, PairRule):
+        if len(starts) == 1:
+            return _run_pair_scalar(rule, RaceProbe(surface, SCALAR, seed), starts[0], steps, noise, far)
+        return _run_pair_numpy(rule, RaceProbe(surface, NUMPY, seed), starts, steps, noise, far)
     if len(starts) == 1:
         return _run_scalar(rule, surface, starts[0], steps, None if noise is None else noise[0], far)
     return _run_numpy(rule, surface, starts, steps, noise, far)
@@ -99,3 +105,59 @@ def _run_numpy(
             if t % _CHECK_EVERY == 0 and not (np.abs(out[:, t]) < far).any():
                 break
     return out, [""] * m_count
+
+
+def _run_pair_scalar(
+    rule: PairRule,
+    probe: RaceProbe,
+    start: np.ndarray,
+    steps: int,
+    noise: np.ndarray | None,
+    far: float,
+) -> tuple[np.ndarray, list[str]]:
+    out = np.full((1, steps + 1, 2), np.nan)
+    out[0, 0] = start
+    x, y = float(start[0]), float(start[1])
+    nz = noise[0].tolist() if noise is not None else None
+    drawn: list[tuple[float, float]] = []
+    error = ""
+    try:
+        state = rule.init(x, y, probe)
+        for t in range(1, steps + 1):
+            if nz is not None:
+                probe.noise = (nz[t - 1][0], nz[t - 1][1])
+            gx, gy = probe.grad(x, y)
+            x, y = rule.step(x, y, gx, gy, state, t, probe)
+            drawn.append((x, y))
+            if not (abs(x) < far and abs(y) < far):  # also true for NaN
+                break
+    except _SCALAR_ERRORS as exc:
+        error = f"overflow or invalid value ({type(exc).__name__}: {exc})"
+    if drawn:
+        out[0, 1 : len(drawn) + 1] = drawn
+    return out, [error]
+
+
+def _run_pair_numpy(
+    rule: PairRule,
+    probe: RaceProbe,
+    starts: np.ndarray,
+    steps: int,
+    noise: np.ndarray | None,
+    far: float,
+) -> tuple[np.ndarray, list[str]]:
+    out = np.full((len(starts), steps + 1, 2), np.nan)
+    out[:, 0] = starts
+    x, y = starts[:, 0].astype(np.float64), starts[:, 1].astype(np.float64)
+    with np.errstate(all="ignore"):
+        state = rule.init(x, y, probe)
+        for t in range(1, steps + 1):
+            if noise is not None:
+                probe.noise = (noise[:, t - 1, 0], noise[:, t - 1, 1])
+            gx, gy = probe.grad(x, y)
+            x, y = rule.step(x, y, gx, gy, state, t, probe)
+            out[:, t, 0] = x
+            out[:, t, 1] = y
+            if t % _CHECK_EVERY == 0 and not (np.abs(out[:, t]) < far).any():
+                break
+    return out, [""] * len(starts)
