@@ -8,15 +8,16 @@ first non-finite or escaped point (diverged), and the first point within toleran
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 
 from optviz.core.errors import OptvizError
-from optviz.core.optimizers import get_optimizer
+from optviz.core.optimizers import OptimizerSpec, get_optimizer
 from optviz.core.race.fast_path import run_fast
 from optviz.core.race.library_path import run_library
+from optviz.core.race.per_run import group_rows, has_per_run
 from optviz.core.race.result import RaceResult, RunConfig, RunStatus
 from optviz.core.surfaces.base import Surface
 
@@ -65,6 +66,8 @@ def simulate(
     use_fast = spec.fast is not None and engine != "library"
     if engine == "fast" and spec.fast is None:
         raise OptvizError(f"{spec.name} has no fast path; use engine 'auto' or 'library'")
+    if has_per_run(config.hyperparams):
+        return _simulate_per_run(spec, config.hyperparams, surface, starts, steps, noise, seed, far, use_fast)
     if use_fast:
         spec.check_with_library(config.hyperparams)
         positions, errors = run_fast(spec.fast(config.hyperparams), surface, starts, steps, noise, far, seed)
@@ -73,6 +76,37 @@ def simulate(
         spec, config.hyperparams, surface, starts, steps, noise, seed, far, cancelled=cancelled
     )
     return positions, errors, "library"
+
+
+def _simulate_per_run(
+    spec: OptimizerSpec,
+    hp: Mapping[str, object],
+    surface: Surface,
+    starts: np.ndarray,
+    steps: int,
+    noise: np.ndarray | None,
+    seed: int,
+    far: float,
+    use_fast: bool,
+) -> tuple[np.ndarray, list[str], str]:
+    """Row m runs from start m with row m's hyperparameters: one batched run per group of rows that take the
+    same branches (fast path), or one library run per row (the reference)."""
+    positions = np.full((len(starts), steps + 1, 2), np.nan)
+    errors = [""] * len(starts)
+    for group in group_rows(spec, hp, len(starts)):
+        rows = group.rows
+        row_noise = None if noise is None else noise[rows]
+        if use_fast:
+            spec.check_with_library(group.row_values(0))
+            positions[rows], errs = run_fast(spec.fast(group.hp), surface, starts[rows], steps, row_noise, far, seed)
+            for m, err in zip(rows, errs, strict=True):
+                errors[m] = err
+            continue
+        for i, m in enumerate(rows):
+            one_noise = None if row_noise is None else row_noise[i : i + 1]
+            path, errs = run_library(spec, group.row_values(i), surface, starts[m : m + 1], steps, one_noise, seed, far)
+            positions[m], errors[m] = path[0], errs[0]
+    return positions, errors, "fast" if use_fast else "library"
 
 
 def run_race(

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from optviz.core.optimizers.fast_rules.ops import Hp, State, coupled_decay, lerp
+from optviz.core.optimizers.fast_rules.ops import Hp, State, coupled_decay, lerp, num, on
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
 
 def novograd(hp: Hp) -> PairRule:
     """pytorch_optimizer's `NovoGrad`, its for-loop path (weight_decouple=False, adam_debias=False: defaults)."""
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     grad_averaging = bool(hp["grad_averaging"])
 
     def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
@@ -28,7 +29,7 @@ def novograd(hp: Hp) -> PairRule:
         s["grads_ema"] = grad_p2 if first else lerp(s["grads_ema"], grad_p2, one_minus_beta2, xp)
         de_nom = xp.sqrt(s["grads_ema"]) + eps
         gx, gy = gx / de_nom, gy / de_nom
-        if weight_decay > 0.0:  # weight_decouple=False: L2 in the gradient
+        if weight_decay_on:  # weight_decouple=False: L2 in the gradient
             gx, gy = coupled_decay(gx, x, weight_decay, xp), coupled_decay(gy, y, weight_decay, xp)
         if first:
             mx, my = gx, gy

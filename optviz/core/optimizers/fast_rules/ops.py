@@ -12,6 +12,12 @@ rounded once, `xp.fma`). Probed on torch 2.13 (AVX2 and scalar paths alike):
 
 Python-number maths (bias corrections) is the libraries' own: `beta**t` and `math.pow(beta, t)` are the same C
 `pow` call, so one helper serves both spellings.
+
+Per-run hyperparameters: a hyperparameter may be an array with one value per run of the batch (a sweep of 4,096
+(lr, beta) pairs is one batched run), shaped by the engine to broadcast against the points ((M, 1) for
+elementwise rules, (M,) for pair rules). Rules read them with `num`, so the same arithmetic serves a number and
+an array; where a rule branches on a value (weight decay on or off, momentum on or off) it asks `on`, and the
+engine groups runs so that every run of a batch agrees on such branches (see `race/per_run.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import struct
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
+
+import numpy as np
 
 from optviz.core.params import Value
 
@@ -32,8 +40,24 @@ Hp = Mapping[str, Value]
 _F32 = struct.Struct("f")
 
 
-def f32(x: float) -> float:
+def num(value: Any) -> Any:
+    """A hyperparameter as rules compute with it: a float, or a float64 array of per-run values."""
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64)
+    return float(value)
+
+
+def on(value: Any) -> bool:
+    """Whether a hyperparameter that switches a branch is set (non-zero) for this batch: per-run values are
+    grouped by it, so every run of the batch agrees."""
+    return bool(np.all(np.asarray(value) != 0))
+
+
+def f32(x: Any) -> Any:
     """`x` rounded to float32, as storing it in a float32 0-dim tensor does (torch's default scalar dtype)."""
+    if isinstance(x, np.ndarray):
+        with np.errstate(over="ignore"):
+            return x.astype(np.float32).astype(np.float64)
     try:
         return _F32.unpack(_F32.pack(x))[0]
     except OverflowError:
@@ -45,6 +69,8 @@ def lerp(a: Any, b: Any, w: float, xp: SimpleNamespace) -> Any:
 
     A first moment `exp_avg.lerp_(grad, 1 - beta1)` is `lerp(m, g, 1 - beta1, xp)`.
     """
+    if isinstance(w, np.ndarray):  # per-run weights: each run's own formula
+        return np.where(np.abs(w) < 0.5, xp.fma(w, b - a, a), xp.fma(a - b, 1.0 - w, b))
     if -0.5 < w < 0.5:
         return xp.fma(w, b - a, a)
     return xp.fma(a - b, 1.0 - w, b)
@@ -55,9 +81,14 @@ def second_moment(v: Any, g: Any, beta: float, one_minus_beta: float, xp: Simple
     return xp.fma(one_minus_beta * g, g, v * beta)
 
 
-def bias_correction(beta: float, t: int) -> float:
+def bias_correction(beta: Any, t: int) -> Any:
     """1 - betaᵗ, the factor a moment average started at zero is divided by at step t."""
-    return 1.0 - math.pow(beta, t)
+    return 1.0 - beta**t
+
+
+def sqrt_num(x: Any) -> Any:
+    """`math.sqrt` of a Python-number expression, or of per-run values."""
+    return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
 
 
 def adam_denominator(v: Any, bias_correction2_sqrt: float, eps: float, xp: SimpleNamespace) -> Any:

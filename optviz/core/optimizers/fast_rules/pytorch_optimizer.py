@@ -16,23 +16,27 @@ from optviz.core.optimizers.fast_rules.ops import (
     coupled_decay,
     decoupled_decay,
     lerp,
+    num,
+    on,
     second_moment,
+    sqrt_num,
     zeros,
 )
 from optviz.core.optimizers.spec import FastRule
 
 
 def lion(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    weight_decay = float(hp["weight_decay"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"exp_avg": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:  # weight_decouple=True, fixed_decay=False
+        if weight_decay_on:  # weight_decouple=True, fixed_decay=False
             p = decoupled_decay(p, lr, weight_decay)
         m = s["exp_avg"]
         update = xp.sign(lerp(m, g, one_minus_beta1, xp))
@@ -44,20 +48,21 @@ def lion(hp: Hp) -> FastRule:
 
 def ademamix(hp: Hp) -> FastRule:
     # t_alpha_beta3=None (the library default, not exposed): alpha and beta3 are used as given, no warm-up.
-    lr = float(hp["lr"])
-    beta1, beta2, beta3 = float(hp["beta1"]), float(hp["beta2"]), float(hp["beta3"])
+    lr = num(hp["lr"])
+    beta1, beta2, beta3 = num(hp["beta1"]), num(hp["beta2"]), num(hp["beta3"])
     one_minus_beta1, one_minus_beta2, one_minus_beta3 = 1.0 - beta1, 1.0 - beta2, 1.0 - beta3
-    alpha = float(hp["alpha"])
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    alpha = num(hp["alpha"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"exp_avg": zeros(p, xp), "exp_avg_sq": zeros(p, xp), "exp_avg_slow": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
         bias_correction1 = bias_correction(beta1, t)
-        bias_correction2_sq = math.sqrt(bias_correction(beta2, t))
-        if weight_decay > 0:  # weight_decouple=False: L2 in the gradient
+        bias_correction2_sq = sqrt_num(bias_correction(beta2, t))
+        if weight_decay_on:  # weight_decouple=False: L2 in the gradient
             g = coupled_decay(g, p, weight_decay, xp)
         m = lerp(s["exp_avg"], g, one_minus_beta1, xp)
         v = second_moment(s["exp_avg_sq"], g, beta2, one_minus_beta2, xp)
@@ -73,17 +78,18 @@ def ademamix(hp: Hp) -> FastRule:
 
 
 def adopt(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"exp_avg": zeros(p, xp), "exp_avg_sq": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay > 0:  # weight_decouple=False: L2 in the gradient
+        if weight_decay_on:  # weight_decouple=False: L2 in the gradient
             g = coupled_decay(g, p, weight_decay, xp)
         v = s["exp_avg_sq"]
         if t == 1:  # the first step only initialises v
@@ -101,18 +107,20 @@ def adopt(hp: Hp) -> FastRule:
 
 
 def signsgd(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    momentum = float(hp["momentum"])
+    lr = num(hp["lr"])
+    momentum = num(hp["momentum"])
+    momentum_on = on(momentum)
     one_minus_momentum = 1.0 - momentum
-    weight_decay = float(hp["weight_decay"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"momentum_buffer": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:  # weight_decouple=True
+        if weight_decay_on:  # weight_decouple=True
             p = decoupled_decay(p, lr, weight_decay)
-        if momentum > 0:
+        if momentum_on:
             g = lerp(s["momentum_buffer"], g, one_minus_momentum, xp)
             s["momentum_buffer"] = g
         return p + (-lr) * xp.sign(g)  # the product lr * sign is exact, so no FMA needed
@@ -121,20 +129,21 @@ def signsgd(hp: Hp) -> FastRule:
 
 
 def adabelief(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"exp_avg": zeros(p, xp), "exp_avg_var": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:  # weight_decouple=True, fixed_decay=False
+        if weight_decay_on:  # weight_decouple=True, fixed_decay=False
             p = decoupled_decay(p, lr, weight_decay)
         step_size = lr / bias_correction(beta1, t)
-        bias_correction2_sq = math.sqrt(bias_correction(beta2, t))
+        bias_correction2_sq = sqrt_num(bias_correction(beta2, t))
         m = lerp(s["exp_avg"], g, one_minus_beta1, xp)
         residual = g - m
         var = second_moment(s["exp_avg_var"], residual, beta2, one_minus_beta2, xp) + eps
@@ -146,21 +155,22 @@ def adabelief(hp: Hp) -> FastRule:
 
 
 def yogi(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, minus_one_minus_beta2 = 1.0 - beta1, -(1.0 - beta2)
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
-    initial_accumulator = float(hp["initial_accumulator"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
+    initial_accumulator = num(hp["initial_accumulator"])
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"exp_avg": xp.full_like(p, initial_accumulator), "exp_avg_sq": xp.full_like(p, initial_accumulator)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:  # weight_decouple=True, fixed_decay=False
+        if weight_decay_on:  # weight_decouple=True, fixed_decay=False
             p = decoupled_decay(p, lr, weight_decay)
         step_size = lr / bias_correction(beta1, t)
-        bias_correction2_sq = math.sqrt(bias_correction(beta2, t))
+        bias_correction2_sq = sqrt_num(bias_correction(beta2, t))
         g2 = g * g
         m = lerp(s["exp_avg"], g, one_minus_beta1, xp)
         v = s["exp_avg_sq"]
@@ -174,11 +184,12 @@ def yogi(hp: Hp) -> FastRule:
 
 
 def adan(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    beta1, beta2, beta3 = float(hp["beta1"]), float(hp["beta2"]), float(hp["beta3"])
+    lr = num(hp["lr"])
+    beta1, beta2, beta3 = num(hp["beta1"]), num(hp["beta2"]), num(hp["beta3"])
     one_minus_beta1, one_minus_beta2, one_minus_beta3 = 1.0 - beta1, 1.0 - beta2, 1.0 - beta3
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         zero = zeros(p, xp)  # shared: steps replace state entries, never write into them
@@ -187,7 +198,7 @@ def adan(hp: Hp) -> FastRule:
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
         bias_correction1 = bias_correction(beta1, t)
         bias_correction2 = bias_correction(beta2, t)
-        bias_correction3_sq = math.sqrt(bias_correction(beta3, t))
+        bias_correction3_sq = sqrt_num(bias_correction(beta3, t))
         # The library starts previous_grad at -g (max_grad_norm=0: no clipping), so the first difference is 0.
         diff = (-g if t == 1 else s["previous_grad"]) + g
         m = lerp(s["exp_avg"], g, one_minus_beta1, xp)
@@ -201,7 +212,7 @@ def adan(hp: Hp) -> FastRule:
         denom = adam_denominator(v, bias_correction3_sq, eps, xp)
         p = p + (-lr / bias_correction1) * m / denom
         p = p + (-lr * beta2 / bias_correction2) * m_diff / denom
-        if weight_decay != 0:  # weight_decouple=False: proximal decay after the step
+        if weight_decay_on:  # weight_decouple=False: proximal decay after the step
             p = p / (1.0 + lr * weight_decay)
         return p
 

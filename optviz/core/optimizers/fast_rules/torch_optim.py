@@ -5,6 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from optviz.core.optimizers.fast_rules.ops import (
     Hp,
     State,
@@ -15,6 +17,8 @@ from optviz.core.optimizers.fast_rules.ops import (
     decoupled_decay,
     f32,
     lerp,
+    num,
+    on,
     second_moment,
     zeros,
 )
@@ -22,10 +26,12 @@ from optviz.core.optimizers.spec import FastRule
 
 
 def sgd(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    momentum = float(hp["momentum"])
+    lr = num(hp["lr"])
+    momentum = num(hp["momentum"])
+    momentum_on = on(momentum)
     one_minus_dampening = 1.0 - hp["dampening"]
-    weight_decay = float(hp["weight_decay"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     nesterov = hp["nesterov"]
 
     def init(p: Any, xp: SimpleNamespace) -> State:
@@ -33,9 +39,9 @@ def sgd(hp: Hp) -> FastRule:
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
         fma = xp.fma
-        if weight_decay != 0:
+        if weight_decay_on:
             g = coupled_decay(g, p, weight_decay, xp)
-        if momentum != 0:
+        if momentum_on:
             # torch: the first step's buffer is a clone of the gradient, no dampening.
             buf = copy(g) if t == 1 else fma(one_minus_dampening, g, s["momentum_buffer"] * momentum)
             s["momentum_buffer"] = buf
@@ -46,17 +52,18 @@ def sgd(hp: Hp) -> FastRule:
 
 
 def adagrad(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    lr_decay = float(hp["lr_decay"])
-    weight_decay = float(hp["weight_decay"])
-    eps = float(hp["eps"])
-    initial_accumulator_value = float(hp["initial_accumulator_value"])
+    lr = num(hp["lr"])
+    lr_decay = num(hp["lr_decay"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
+    eps = num(hp["eps"])
+    initial_accumulator_value = num(hp["initial_accumulator_value"])
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"sum": xp.full_like(p, initial_accumulator_value)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:
+        if weight_decay_on:
             g = coupled_decay(g, p, weight_decay, xp)
         clr = lr / (1 + (t - 1) * lr_decay)
         total = xp.fma(g, g, s["sum"])
@@ -67,19 +74,21 @@ def adagrad(hp: Hp) -> FastRule:
 
 
 def rmsprop(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    alpha = float(hp["alpha"])
+    lr = num(hp["lr"])
+    alpha = num(hp["alpha"])
     one_minus_alpha = 1.0 - alpha
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
-    momentum = float(hp["momentum"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
+    momentum = num(hp["momentum"])
+    momentum_on = on(momentum)
     centered = bool(hp["centered"])
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"square_avg": zeros(p, xp), "grad_avg": zeros(p, xp), "momentum_buffer": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:
+        if weight_decay_on:
             g = coupled_decay(g, p, weight_decay, xp)
         sq = second_moment(s["square_avg"], g, alpha, one_minus_alpha, xp)
         s["square_avg"] = sq
@@ -89,7 +98,7 @@ def rmsprop(hp: Hp) -> FastRule:
             avg = xp.sqrt(xp.fma(-ga, ga, sq)) + eps
         else:
             avg = xp.sqrt(sq) + eps
-        if momentum > 0:
+        if momentum_on:
             buf = s["momentum_buffer"] * momentum + g / avg
             s["momentum_buffer"] = buf
             return xp.fma(-lr, buf, p)
@@ -99,17 +108,18 @@ def rmsprop(hp: Hp) -> FastRule:
 
 
 def adadelta(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    rho = float(hp["rho"])
+    lr = num(hp["lr"])
+    rho = num(hp["rho"])
     one_minus_rho = 1.0 - rho
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"square_avg": zeros(p, xp), "acc_delta": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:
+        if weight_decay_on:
             g = coupled_decay(g, p, weight_decay, xp)
         sq = second_moment(s["square_avg"], g, rho, one_minus_rho, xp)
         acc = s["acc_delta"]
@@ -123,11 +133,12 @@ def adadelta(hp: Hp) -> FastRule:
 
 def _adam(hp: Hp, decoupled: bool) -> FastRule:
     """torch's Adam (coupled weight decay, L2 in the gradient) or AdamW (decoupled: the weights shrink)."""
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     amsgrad = hp["amsgrad"]
 
     def init(p: Any, xp: SimpleNamespace) -> State:
@@ -137,7 +148,7 @@ def _adam(hp: Hp, decoupled: bool) -> FastRule:
         return state
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:
+        if weight_decay_on:
             if decoupled:
                 p = decoupled_decay(p, lr, weight_decay)
             else:
@@ -165,18 +176,19 @@ def adamw(hp: Hp) -> FastRule:
 
 
 def adamax(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    beta1 = float(hp["beta1"])
+    lr = num(hp["lr"])
+    beta1 = num(hp["beta1"])
     one_minus_beta1 = 1.0 - beta1
-    beta2 = float(hp["beta2"])
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    beta2 = num(hp["beta2"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"exp_avg": zeros(p, xp), "exp_inf": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:
+        if weight_decay_on:
             g = coupled_decay(g, p, weight_decay, xp)
         m = lerp(s["exp_avg"], g, one_minus_beta1, xp)
         u = xp.maximum(s["exp_inf"] * beta2, xp.abs(g) + eps)
@@ -189,12 +201,13 @@ def adamax(hp: Hp) -> FastRule:
 
 
 def nadam(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
-    momentum_decay = float(hp["momentum_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
+    momentum_decay = num(hp["momentum_decay"])
     decoupled = bool(hp["decoupled_weight_decay"])
 
     def init(p: Any, xp: SimpleNamespace) -> State:
@@ -202,7 +215,7 @@ def nadam(hp: Hp) -> FastRule:
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
         bias_correction2 = bias_correction(beta2, t)
-        if weight_decay != 0:
+        if weight_decay_on:
             if decoupled:
                 p = decoupled_decay(p, lr, weight_decay)
             else:
@@ -225,11 +238,12 @@ def nadam(hp: Hp) -> FastRule:
 
 
 def radam(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     decoupled = bool(hp["decoupled_weight_decay"])
     rho_inf = 2 / (1 - beta2) - 1  # the length of the approximated simple moving average, at t -> infinity
 
@@ -237,7 +251,7 @@ def radam(hp: Hp) -> FastRule:
         return {"exp_avg": zeros(p, xp), "exp_avg_sq": zeros(p, xp)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:
+        if weight_decay_on:
             if decoupled:
                 p = decoupled_decay(p, lr, weight_decay)
             else:
@@ -250,19 +264,25 @@ def radam(hp: Hp) -> FastRule:
         bias_correction2 = bias_correction(beta2, t)
         corrected = m / bias_correction1
         rho_t = rho_inf - 2 * t * (beta2**t) / bias_correction2
-        if rho_t > 5.0:
+
+        def rectified() -> Any:
             rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
             adaptive_lr = 1.0 / (xp.sqrt(v) + eps) * (bias_correction2**0.5)  # float / tensor = reciprocal * float
             return p - corrected * lr * adaptive_lr * rect
+
+        if isinstance(rho_t, np.ndarray):  # per-run beta2: each run takes its own branch
+            return np.where(rho_t > 5.0, rectified(), p - corrected * lr)
+        if rho_t > 5.0:
+            return rectified()
         return p - corrected * lr
 
     return FastRule(init=init, step=step)
 
 
 def rprop(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    eta_minus, eta_plus = float(hp["eta_minus"]), float(hp["eta_plus"])
-    step_min, step_max = float(hp["step_min"]), float(hp["step_max"])
+    lr = num(hp["lr"])
+    eta_minus, eta_plus = num(hp["eta_minus"]), num(hp["eta_plus"])
+    step_min, step_max = num(hp["step_min"]), num(hp["step_max"])
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         return {"prev": zeros(p, xp), "step_size": xp.full_like(p, lr)}
@@ -280,10 +300,11 @@ def rprop(hp: Hp) -> FastRule:
 
 
 def asgd(hp: Hp) -> FastRule:
-    lr = float(hp["lr"])
-    lambd = float(hp["lambd"])
-    alpha = float(hp["alpha"])
-    weight_decay = float(hp["weight_decay"])
+    lr = num(hp["lr"])
+    lambd = num(hp["lambd"])
+    alpha = num(hp["alpha"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
 
     def init(p: Any, xp: SimpleNamespace) -> State:
         # eta lives in a float32 0-dim tensor in torch (the default scalar dtype). The average ax (and its
@@ -291,7 +312,7 @@ def asgd(hp: Hp) -> FastRule:
         return {"eta": f32(lr)}
 
     def step(p: Any, g: Any, s: State, t: int, xp: SimpleNamespace) -> Any:
-        if weight_decay != 0:
+        if weight_decay_on:
             g = coupled_decay(g, p, weight_decay, xp)
         eta = s["eta"]
         p = xp.fma(-eta, g, p * (1 - lambd * eta))
