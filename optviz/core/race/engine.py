@@ -53,13 +53,18 @@ def simulate(
     seed: int = 0,
     engine: Engine = "auto",
     cancelled: Callable[[], bool] | None = None,
+    noise: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[str], str]:
-    """Raw positions (M, steps+1, 2) of one optimizer, error messages per start, and the engine used."""
+    """Raw positions (M, steps+1, 2) of one optimizer, error messages per start, and the engine used.
+
+    `noise` (M, steps, 2), when given, is the gradient noise instead of the seeded draw (a sweep gives each of
+    its rows the noise the race it stands for would see)."""
     spec = get_optimizer(config.optimizer)
     if not spec.on_surfaces:
         raise OptvizError(f"{spec.name} cannot race on a surface: {spec.surface_unavailable}")
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
-    noise = gradient_noise(surface, len(starts), steps, seed)
+    if noise is None:
+        noise = gradient_noise(surface, len(starts), steps, seed)
     centre, half = escape_radius(surface)
     # The raw runs test |p| < far against the origin; the exact box test happens in `score`.
     far = float(np.max(np.abs(centre) + half))
@@ -118,12 +123,13 @@ def run_race(
     tolerance: float = DEFAULT_TOLERANCE,
     engine: Engine = "auto",
     cancelled: Callable[[], bool] | None = None,
+    noise: np.ndarray | None = None,
 ) -> RaceResult:
-    """Race every config from every start; deterministic for a given input."""
+    """Race every config from every start; deterministic for a given input (`noise`: see `simulate`)."""
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
     raw, errors, engines = [], [], []
     for config in configs:
-        positions, errs, used = simulate(surface, config, starts, steps, seed, engine, cancelled)
+        positions, errs, used = simulate(surface, config, starts, steps, seed, engine, cancelled, noise)
         raw.append(positions)
         errors.append(errs)
         engines.append(used)

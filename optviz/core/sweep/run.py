@@ -1,0 +1,184 @@
+"""Sweeps as batched races: every cell's runs are rows of one race with per-run hyperparameters, run in chunks
+of rows so memory stays bounded, and reduced to `CellSummaries` as each chunk finishes.
+
+Each cell equals the race it stands for (tests/core/test_sweep.py): a hyperparameter cell is a race of the
+sweep's starts at that cell's values, a start cell a race from that start alone, with the same seed, so the
+gradient noise a row sees is the noise that race would give it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from optviz.core.errors import OptvizError
+from optviz.core.optimizers import get_optimizer
+from optviz.core.params import Value
+from optviz.core.race.engine import DEFAULT_TOLERANCE, gradient_noise, run_race
+from optviz.core.race.result import RunConfig
+from optviz.core.race.starts import grid_starts
+from optviz.core.surfaces.base import Surface
+from optviz.core.sweep.axes import SweepAxis
+from optviz.core.sweep.summary import CellSummaries
+
+#: Bytes of race arrays one chunk may hold (positions, losses, norms, distances: ~80 bytes a point).
+CHUNK_BYTES = 96 * 2**20
+_BYTES_PER_POINT = 80
+
+
+class SweepCancelled(OptvizError):
+    """A newer request replaced this sweep (or the user stopped it) between two chunks."""
+
+
+@dataclass
+class HyperparamSweep:
+    """A sensitivity map: one optimizer over x and y values of two hyperparameters, from each of S starts.
+
+    `cells` fields are shaped (len(y), len(x), S), indexed [y][x][start].
+    """
+
+    optimizer: str
+    hyperparams: dict[str, Value]
+    x: SweepAxis
+    y: SweepAxis
+    starts: np.ndarray
+    steps: int
+    seed: int
+    tolerance: float
+    cells: CellSummaries
+
+    def objective(self) -> np.ndarray:
+        """(len(y), len(x)): the median over starts of the final loss, a diverged run counting as +inf."""
+        return median_final_loss(self.cells)
+
+    def converged_share(self) -> float:
+        """The share of the map's runs that came within the tolerance of a minimum: the good region's width."""
+        return float(self.cells.converged.mean())
+
+
+@dataclass
+class StartSweep:
+    """Basins of attraction: one optimizer from every start of an nx x ny grid over the domain.
+
+    `cells` fields are shaped (ny, nx), row j at the j-th y (bottom to top), column i at the i-th x.
+    """
+
+    optimizer: str
+    hyperparams: dict[str, Value]
+    nx: int
+    ny: int
+    starts: np.ndarray  # (ny * nx, 2), row by row
+    steps: int
+    seed: int
+    tolerance: float
+    cells: CellSummaries
+
+
+def median_final_loss(cells: CellSummaries) -> np.ndarray:
+    """Median over the last axis (the starts) of the final loss; diverged runs count as +inf."""
+    losses = np.where(np.isnan(cells.final_loss), np.inf, cells.final_loss)
+    return np.median(losses, axis=-1)
+
+
+def run_rows(
+    surface: Surface,
+    optimizer: str,
+    hyperparams: Mapping[str, Any],
+    starts: np.ndarray,
+    noise_rows: np.ndarray | None,
+    steps: int,
+    seed: int,
+    tolerance: float,
+    cancelled: Callable[[], bool] | None = None,
+) -> CellSummaries:
+    """Summaries (R,) of R runs: row r from starts[r] with row r's hyperparameters (arrays of length R or
+    numbers), seeing the gradient noise `noise_rows[r]` (an index into the race noise of `seed`) if any."""
+    rows = len(starts)
+    chunk = max(1, CHUNK_BYTES // ((steps + 1) * _BYTES_PER_POINT))
+    noise = None
+    if noise_rows is not None:
+        noise = gradient_noise(surface, int(noise_rows.max()) + 1, steps, seed)
+    parts = []
+    for lo in range(0, rows, chunk):
+        if cancelled is not None and cancelled():
+            raise SweepCancelled("sweep cancelled")
+        hi = min(rows, lo + chunk)
+        hp = {k: (v[lo:hi] if isinstance(v, np.ndarray) else v) for k, v in hyperparams.items()}
+        race = run_race(
+            surface,
+            [RunConfig(optimizer, hp)],
+            starts[lo:hi],
+            steps,
+            seed,
+            tolerance,
+            noise=None if noise is None else noise[noise_rows[lo:hi]],
+        )
+        parts.append(CellSummaries.from_race(race, surface).reshape(-1))
+    return CellSummaries.concat(parts, axis=0)
+
+
+def sweep_hyperparams(
+    surface: Surface,
+    optimizer: str,
+    hyperparams: Mapping[str, Value],
+    x: SweepAxis,
+    y: SweepAxis,
+    starts: np.ndarray,
+    steps: int,
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    cancelled: Callable[[], bool] | None = None,
+) -> HyperparamSweep:
+    """A sensitivity map of `optimizer` (its other hyperparameters as given) over x and y, from each start."""
+    if x.name == y.name:
+        raise OptvizError(f"the two axes must be different hyperparameters (both are {x.name})")
+    spec = get_optimizer(optimizer)
+    base = spec.resolve(hyperparams, surface.name)
+    starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+    s_count = len(starts)
+    xs, ys = x.values, y.values
+    # Rows: y outer, x, then the starts innermost, so a reshape gives [y][x][start].
+    per_run = {
+        x.name: np.repeat(np.tile(xs, len(ys)), s_count),
+        y.name: np.repeat(np.repeat(ys, len(xs)), s_count),
+    }
+    cells_count = len(xs) * len(ys)
+    row_starts = np.tile(starts, (cells_count, 1))
+    noise_rows = np.tile(np.arange(s_count), cells_count) if surface.noise > 0 else None
+    cells = run_rows(surface, optimizer, {**base, **per_run}, row_starts, noise_rows, steps, seed, tolerance, cancelled)
+    return HyperparamSweep(
+        optimizer, base, x, y, starts, steps, seed, tolerance, cells.reshape(len(ys), len(xs), s_count)
+    )
+
+
+def sweep_starts(
+    surface: Surface,
+    optimizer: str,
+    hyperparams: Mapping[str, Value],
+    nx: int,
+    ny: int,
+    steps: int,
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    cancelled: Callable[[], bool] | None = None,
+) -> StartSweep:
+    """Basins of attraction of `optimizer` over an nx x ny grid of starts covering the surface's domain."""
+    spec = get_optimizer(optimizer)
+    base = spec.resolve(hyperparams, surface.name)
+    starts = grid_starts(surface.domain, nx, ny)
+    noise_rows = np.zeros(len(starts), dtype=int) if surface.noise > 0 else None
+    cells = run_rows(surface, optimizer, base, starts, noise_rows, steps, seed, tolerance, cancelled)
+    return StartSweep(optimizer, base, nx, ny, starts, steps, seed, tolerance, cells.reshape(ny, nx))
+
+
+T = TypeVar("T")
+
+
+def progressive(run: Callable[[int], T], counts: Sequence[int] = (16, 64)) -> Iterator[T]:
+    """`run(n)` for each grid size in turn, coarse first, so a first picture appears at once; the caller stops
+    iterating (or `run` raises `SweepCancelled`) when a newer request replaces this one."""
+    for n in counts:
+        yield run(n)
