@@ -27,7 +27,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from optviz.cli import export_cmd, landscape_cmd, list_cmd, race_cmd, train_cmd
+    from optviz.cli import export_cmd, landscape_cmd, list_cmd, race_cmd, sweep_cmd, train_cmd
 
     parser = OneLineParser(
         prog="optviz",
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_cmd.add_parser(sub)
     export_cmd.add_parser(sub)
     landscape_cmd.add_parser(sub)
+    sweep_cmd.add_parser(sub)
     return parser
 
 
@@ -84,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-HEADLESS_COMMANDS = "optviz export, optviz race, optviz landscape, optviz train, optviz list"
+HEADLESS_COMMANDS = (
+    "optviz export, optviz race, optviz sweep, optviz basins, optviz tune, optviz landscape, optviz train, optviz list"
+)
 
 
 def has_display() -> bool:

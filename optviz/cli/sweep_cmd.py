@@ -1,0 +1,364 @@
+"""`optviz sweep`, `optviz basins`, `optviz tune`: the sweeps of `optviz.core.sweep` from the command line, as
+JSON (and .npz) plus a PNG picture with axes, labels and a colour bar or legend.
+
+Every output path is checked before any work starts; files are written whole or not at all, and nothing is
+printed before they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from optviz.cli.race_cmd import check_writable
+from optviz.cli.specs import parse_spec
+from optviz.core.atomic import atomic_path, atomic_write_text
+from optviz.core.errors import OptvizError
+from optviz.core.jsonsafe import finite_list, json_text
+from optviz.core.optimizers import get_optimizer
+from optviz.core.palette import PALETTE
+from optviz.core.race.engine import DEFAULT_TOLERANCE
+from optviz.core.race.starts import parse_grid, parse_point
+from optviz.core.surfaces import get_surface
+from optviz.core.surfaces.base import Surface
+from optviz.core.sweep import SweepAxis, default_axis, parse_axis, sweep_hyperparams, sweep_starts, tune
+from optviz.core.sweep.tune import OBJECTIVE, random_starts
+
+DEFAULT_STEPS = 500
+#: The second axis of a map when none is given: the first of these the optimizer has.
+SECOND_AXES = ("beta1", "momentum", "beta2", "eps", "weight_decay")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    sweep = sub.add_parser(
+        "sweep",
+        help="a sensitivity map: one optimizer over a grid of two of its hyperparameters",
+        description="Run one optimizer over a grid of two hyperparameters (one batched run) and write each "
+        "cell's final loss, best loss, steps to tolerance, minimum reached and status. Example: optviz sweep "
+        "--surface rosenbrock --optimizer adam --x lr=1e-4:1:64:log --y beta1=0:0.99:64 --json map.json "
+        "--png map.png",
+    )
+    _common(sweep)
+    sweep.add_argument("--x", metavar="PARAM=LO:HI:N[:log]", help="the x axis (default: lr over its range, 64)")
+    sweep.add_argument(
+        "--y", metavar="PARAM=LO:HI:N[:log]", help="the y axis (default: beta1 or momentum over its range, 64)"
+    )
+    starts = sweep.add_mutually_exclusive_group()
+    starts.add_argument("--start", metavar="X,Y", help="the start (default: the surface's suggested start)")
+    starts.add_argument("--starts", type=int, metavar="K", help="K random starts over the domain; cells show medians")
+    sweep.add_argument("--npz", metavar="OUT", help="write the grids as numpy arrays")
+    sweep.set_defaults(run=run_sweep)
+
+    basins = sub.add_parser(
+        "basins",
+        help="basins of attraction: where one optimizer ends from every start of a grid",
+        description="Run one optimizer from every start of an N x M grid over the surface's domain and write "
+        "each start's final position, the minimum it reached and its status. Example: optviz basins "
+        "--surface himmelblau --optimizer adam:lr=0.1 --grid 128x128 --json basins.json --png basins.png",
+    )
+    _common(basins)
+    basins.add_argument("--grid", default="64x64", metavar="NxM", help="starts along x and y (default 64x64)")
+    basins.set_defaults(run=run_basins)
+
+    tune_p = sub.add_parser(
+        "tune",
+        help="fair tuning: every optimizer's learning rate searched on one grid with one objective",
+        description="Search each optimizer's learning rate over the same log grid, scored by the same objective: "
+        "the median over K random starts (the same for all) of the final loss after the step count. Example: "
+        "optviz tune --surface rosenbrock --optimizer adam --optimizer sgd --budget 24 --starts 16 --json t.json",
+    )
+    _common(tune_p, many=True)
+    tune_p.add_argument("--budget", type=int, default=24, metavar="N", help="learning rates tried (default 24)")
+    tune_p.add_argument("--starts", type=int, default=16, metavar="K", help="random starts (default 16)")
+    tune_p.add_argument(
+        "--also",
+        metavar="PARAM=LO:HI:N[:log]",
+        help="a second hyperparameter searched too, for the optimizers that have it",
+    )
+    tune_p.set_defaults(run=run_tune)
+
+
+def _common(p: argparse.ArgumentParser, many: bool = False) -> None:
+    p.add_argument("--surface", metavar="NAME[:k=v,...]", help="surface and its parameters (default rosenbrock)")
+    p.add_argument("--formula", metavar="TEXT", help="custom surface formula in x and y")
+    p.add_argument(
+        "--optimizer",
+        action="append" if many else "store",
+        required=True,
+        metavar="NAME[:k=v,...]",
+        help="optimizer and fixed hyperparameters" + ("; repeat for several" if many else ""),
+    )
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, metavar="N", help=f"steps (default {DEFAULT_STEPS})")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed for gradient noise and random starts")
+    p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="T", help="convergence tolerance")
+    p.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    p.add_argument("--png", metavar="OUT", help="draw the result as a PNG picture")
+
+
+def _surface(args: argparse.Namespace) -> Surface:
+    name, params = parse_spec(args.surface or ("custom" if args.formula else "rosenbrock"), "surface")
+    if args.formula:
+        if name != "custom":
+            raise OptvizError("--formula defines a custom surface: leave out --surface or use --surface custom")
+        params["formula"] = args.formula
+    return get_surface(name, params)
+
+
+def _optimizer(text: str, surface: Surface) -> tuple[str, dict]:
+    name, params = parse_spec(text, "optimizer")
+    spec = get_optimizer(name)
+    if not spec.on_surfaces:
+        raise OptvizError(f"{spec.name} cannot race on a surface: {spec.surface_unavailable}")
+    return spec.name, spec.resolve(params, surface.name)
+
+
+def _check(args: argparse.Namespace, *names: str) -> None:
+    paths = [getattr(args, n) for n in names if getattr(args, n, None)]
+    if not paths:
+        raise OptvizError(
+            "nothing to write: give --json OUT (or --png OUT" + (", --npz OUT)" if "npz" in names else ")")
+        )
+    if len({str(Path(p).resolve()) for p in paths}) < len(paths):
+        raise OptvizError("two outputs name the same file")
+    if not 1 <= args.steps <= 100_000:
+        raise OptvizError(f"--steps {args.steps} is out of range (1 to 100000)")
+    for path in paths:
+        check_writable(path)
+
+
+def _grids(cells, s: int | None = None) -> dict[str, list]:
+    """One start's (or the only start's) grids, [y][x] lists; non-finite numbers as null."""
+    pick = (lambda a: a[..., s]) if s is not None else (lambda a: a)
+    return {
+        "final_loss": [finite_list(row) for row in pick(cells.final_loss)],
+        "best_loss": [finite_list(row) for row in pick(cells.best_loss)],
+        "steps_to_tolerance": [[None if v < 0 else int(v) for v in row] for row in pick(cells.steps_to_tolerance)],
+        "minimum": [[None if v < 0 else int(v) for v in row] for row in pick(cells.minimum)],
+        "status": [[str(v) for v in row] for row in pick(cells.status)],
+        "stopped_at": [[None if v < 0 else int(v) for v in row] for row in pick(cells.stopped_at)],
+    }
+
+
+def _surface_json(surface: Surface) -> dict:
+    return {"name": surface.name, "parameters": dict(surface.params), "minima": [list(m) for m in surface.minima]}
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    _check(args, "json", "npz", "png")
+    surface = _surface(args)
+    name, hp = _optimizer(args.optimizer, surface)
+    schema = get_optimizer(name).schema
+    x = parse_axis(args.x, schema) if args.x else default_axis(schema, "lr")
+    if args.y:
+        y = parse_axis(args.y, schema)
+    else:
+        second = next((n for n in SECOND_AXES if n in schema.names and n != x.name), None)
+        if second is None:
+            raise OptvizError(f"{name} has no second real-valued hyperparameter to sweep by default; give --y")
+        y = default_axis(schema, second)
+    if args.starts is not None:
+        if not 1 <= args.starts <= 256:
+            raise OptvizError(f"--starts {args.starts} is out of range (1 to 256)")
+        starts = random_starts(surface, args.starts, args.seed)
+    else:
+        starts = np.array([parse_point(args.start) if args.start else surface.start])
+    sweep = sweep_hyperparams(surface, name, hp, x, y, starts, args.steps, args.seed, args.tolerance)
+    objective = sweep.objective()
+    cells = sweep.cells
+    if args.json:
+        data = {
+            "format": "optviz-sweep",
+            "version": 1,
+            "surface": _surface_json(surface),
+            "optimizer": name,
+            "hyperparameters": {k: v for k, v in sweep.hyperparams.items() if k not in (x.name, y.name)},
+            "steps": args.steps,
+            "seed": args.seed,
+            "tolerance": args.tolerance,
+            "x": x.to_dict(),
+            "y": y.to_dict(),
+            "objective": "median over the starts of the final loss (a diverged run counts as infinite)",
+            "median_final_loss": [finite_list(row) for row in objective],
+            "converged_share": sweep.converged_share(),
+            "starts": [{"start": list(map(float, st)), "grids": _grids(cells, s)} for s, st in enumerate(starts)],
+        }
+        atomic_write_text(Path(args.json), json_text(data))
+    if args.npz:
+        with atomic_path(Path(args.npz), ".npz") as temp:
+            np.savez_compressed(
+                temp,
+                x=x.values,
+                y=y.values,
+                starts=starts,
+                final_loss=cells.final_loss,
+                best_loss=cells.best_loss,
+                steps_to_tolerance=cells.steps_to_tolerance,
+                minimum=cells.minimum,
+                status=cells.status,
+            )
+    if args.png:
+        from optviz.export.plots import heatmap_png
+
+        title = f"{get_optimizer(name).title} on {surface.title or surface.name}: final loss over {x.name} × {y.name}"
+        caption = (
+            f"median over {len(starts)} start(s) of the final loss after {args.steps} steps; grey: diverged; "
+            f"{100 * sweep.converged_share():.0f}% of runs reach the minimum (tolerance {args.tolerance:g})"
+        )
+        mark = (hp[x.name], hp[y.name]) if x.low <= hp[x.name] <= x.high and y.low <= hp[y.name] <= y.high else None
+        heatmap_png(
+            args.png,
+            title,
+            caption,
+            _cell_axis(x),
+            _cell_axis(y),
+            objective,
+            ~np.isfinite(objective),
+            "final loss",
+            mark=mark,
+        )
+    print(
+        f"{name} on {surface.name}: {x.name} x {y.name} = {x.count} x {y.count} cells x {len(starts)} start(s) x "
+        f"{args.steps} steps; {100 * sweep.converged_share():.0f}% reach the minimum, "
+        f"{100 * cells.diverged.mean():.0f}% diverge"
+    )
+    return 0
+
+
+def _cell_axis(axis: SweepAxis):
+    """The picture's axis: cell centres at the axis values, so the outer cells reach half a cell beyond."""
+    from optviz.export.plots import Axis
+
+    values = axis.values
+    if axis.log:
+        half = (np.log10(values[-1]) - np.log10(values[0])) / (2 * (len(values) - 1))
+        return Axis(axis.name, float(values[0] / 10**half), float(values[-1] * 10**half), True)
+    half = (values[-1] - values[0]) / (2 * (len(values) - 1))
+    return Axis(axis.name, float(values[0] - half), float(values[-1] + half), False)
+
+
+def run_basins(args: argparse.Namespace) -> int:
+    _check(args, "json", "png")
+    nx, ny = parse_grid(f"grid:{args.grid}")
+    surface = _surface(args)
+    name, hp = _optimizer(args.optimizer, surface)
+    sweep = sweep_starts(surface, name, hp, nx, ny, args.steps, args.seed, args.tolerance)
+    cells = sweep.cells
+    if args.json:
+        (x0, x1), (y0, y1) = surface.domain
+        data = {
+            "format": "optviz-basins",
+            "version": 1,
+            "surface": _surface_json(surface),
+            "optimizer": name,
+            "hyperparameters": sweep.hyperparams,
+            "steps": args.steps,
+            "seed": args.seed,
+            "tolerance": args.tolerance,
+            "grid": {
+                "nx": nx,
+                "ny": ny,
+                "x": finite_list(sweep.starts[:nx, 0]),
+                "y": finite_list(sweep.starts[::nx, 1]),
+                "domain": [[x0, x1], [y0, y1]],
+            },
+            "final_position": [[finite_list(p) for p in row] for row in cells.final],
+            **_grids(cells),
+        }
+        atomic_write_text(Path(args.json), json_text(data))
+    if args.png:
+        from PySide6 import QtGui
+
+        from optviz.export.plots import DIVERGED, NOT_CONVERGED, Axis, categories_png
+
+        (x0, x1), (y0, y1) = surface.domain
+        codes = np.where(cells.diverged, -2, cells.minimum)
+        legend = [
+            (i, f"minimum {i + 1} ({m[0]:.3g}, {m[1]:.3g})", QtGui.QColor(PALETTE[i % len(PALETTE)]))
+            for i, m in enumerate(surface.minima)
+        ]
+        legend += [(-1, "not converged", NOT_CONVERGED), (-2, "diverged", DIVERGED)]
+        title = f"{get_optimizer(name).title} on {surface.title or surface.name}: basins of attraction"
+        caption = f"{nx} x {ny} starts, {args.steps} steps, tolerance {args.tolerance:g}; dots: the known minima"
+        points = np.asarray(surface.minima) if surface.minima else None
+        categories_png(args.png, title, caption, Axis("x", x0, x1), Axis("y", y0, y1), codes, legend, points)
+    counts = ", ".join(f"minimum {i + 1}: {int((cells.minimum == i).sum())}" for i in range(len(surface.minima)))
+    print(
+        f"{name} on {surface.name}: {nx} x {ny} starts x {args.steps} steps; {counts}{'; ' if counts else ''}"
+        f"not converged: {int(((cells.minimum < 0) & ~cells.diverged).sum())}, diverged: {int(cells.diverged.sum())}"
+    )
+    return 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    _check(args, "json", "png")
+    if not 2 <= args.budget <= 512:
+        raise OptvizError(f"--budget {args.budget} is out of range (2 to 512)")
+    if not 1 <= args.starts <= 256:
+        raise OptvizError(f"--starts {args.starts} is out of range (1 to 256)")
+    surface = _surface(args)
+    entries = [_optimizer(text, surface) for text in args.optimizer]
+    second = {}
+    if args.also:
+        for name, _ in entries:
+            schema = get_optimizer(name).schema
+            if args.also.partition("=")[0].strip() in schema.names:
+                second[name] = parse_axis(args.also, schema)
+        if not second:
+            raise OptvizError(f"no optimizer given has {args.also.partition('=')[0].strip()!r}")
+    starts = random_starts(surface, args.starts, args.seed)
+    results = tune(surface, entries, args.budget, starts, args.steps, args.seed, args.tolerance, second)
+    objective = OBJECTIVE.format(k=args.starts, steps=args.steps)
+    if args.json:
+        data = {
+            "format": "optviz-tune",
+            "version": 1,
+            "surface": _surface_json(surface),
+            "objective": objective,
+            "steps": args.steps,
+            "seed": args.seed,
+            "starts": [finite_list(s) for s in starts],
+            "optimizers": [
+                {
+                    "optimizer": r.optimizer,
+                    "hyperparameters": r.hyperparams,
+                    "lr": finite_list(r.lr.values),
+                    "second": None if r.second is None else r.second.to_dict(),
+                    "objective": [finite_list(row) for row in r.objective],
+                    "best": r.best or None,
+                    "best_objective": finite_list([r.best_objective])[0],
+                }
+                for r in results
+            ],
+        }
+        atomic_write_text(Path(args.json), json_text(data))
+    if args.png:
+        from PySide6 import QtGui
+
+        from optviz.export.plots import Axis, curves_png, padded, value_range
+
+        curves, best = [], []
+        for i, r in enumerate(results):
+            row = np.nanmin(r.objective, axis=0)  # over the second axis: the best at each lr
+            curves.append((get_optimizer(r.optimizer).title, r.lr.values, row, QtGui.QColor(PALETTE[i % len(PALETTE)])))
+            best.append((r.best.get("lr", np.nan), r.best_objective))
+        low, high = padded(*value_range(np.concatenate([c[2] for c in curves]), log=True), log=True)
+        lr = results[0].lr
+        curves_png(
+            args.png,
+            f"Fair tuning on {surface.title or surface.name}: objective vs learning rate",
+            objective,
+            Axis("learning rate", lr.low, lr.high, True),
+            Axis("objective", low, high, True),
+            curves,
+            best,
+        )
+    width = max(len(r.optimizer) for r in results)
+    sys.stdout.write(f"{objective}\n")
+    for r in sorted(results, key=lambda r: r.best_objective):
+        best = ", ".join(f"{k}={v:.3g}" for k, v in r.best.items()) or "every point diverged"
+        score = f"{r.best_objective:.4g}" if np.isfinite(r.best_objective) else "-"
+        sys.stdout.write(f"  {r.optimizer:<{width}}  best {best:<28} objective {score}\n")
+    return 0
