@@ -62,6 +62,7 @@ class SceneModel(QtCore.QObject):
     #: the scheduler listens to it alone, so a result that lands at once finds every other listener up to date.
     raceInputsChanged = QtCore.Signal()
     errorRaised = QtCore.Signal(str)  # one line for the status bar
+    tunedChanged = QtCore.Signal()  # which optimizers carry a "tuned" mark (Tune all)
     # Learned surfaces (`optviz.core.learn.session`): the job's progress, the surface of a new plane, and the panel's
     # Cancel and Refit buttons (the scheduler listens).
     learnedProgress = QtCore.Signal(str, int, int)
@@ -80,6 +81,11 @@ class SceneModel(QtCore.QObject):
         self._path: Path | None = None
         self._busy = False
         self.revision = 0
+        self._tuned: dict[int, str] = {}  # optimizer index -> what Tune all found (the leaderboard's mark)
+        # A mark holds only while the race is the one it was tuned for.
+        for signal in (self.optimizersReset, self.sceneReplaced, self.surfaceChanged, self.raceSettingsChanged):
+            signal.connect(lambda *_: self.set_tuned({}))
+        self.optimizerChanged.connect(self._untune)
 
     # ---- reading -----------------------------------------------------------------------------------------
     @property
@@ -415,6 +421,34 @@ class SceneModel(QtCore.QObject):
             return
         self._selected = k
         self.selectionChanged.emit(k)
+
+    # ---- tuning marks ---------------------------------------------------------------------------------------
+    def tuned(self, k: int) -> str:
+        """What Tune all found for optimizer k ("" when it carries no mark)."""
+        return self._tuned.get(k, "")
+
+    def set_tuned(self, marks: dict[int, str]) -> None:
+        if marks == self._tuned:
+            return
+        self._tuned = dict(marks)
+        self.tunedChanged.emit()
+
+    def _untune(self, k: int) -> None:
+        if k in self._tuned and not self._applying_tuning:
+            self.set_tuned({i: v for i, v in self._tuned.items() if i != k})
+
+    _applying_tuning = False
+
+    def apply_tuning(self, values: dict[int, dict[str, Value]], marks: dict[int, str]) -> None:
+        """Set the tuned values of each optimizer (one re-race) and mark them."""
+        self._applying_tuning = True
+        try:
+            for k, hp in values.items():
+                for name, value in hp.items():
+                    self.set_hyperparam(k, name, value)
+        finally:
+            self._applying_tuning = False
+        self.set_tuned(marks)
 
     # ---- results and time ---------------------------------------------------------------------------------
     def set_result(self, result: RaceResult, changed: frozenset[int] | None) -> None:

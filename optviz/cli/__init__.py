@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", metavar="WxH", help="window size for --screenshot (default 1600x1000); with no display, the video's"
     )
     parser.add_argument("--steps", type=int, metavar="N", help="steps to advance before --screenshot")
+    parser.add_argument(
+        "--panel",
+        choices=("charts", "sensitivity", "all-optimizers", "tuning", "training"),
+        help="bring this panel to the front (tuning runs Tune all first); for --screenshot and at start",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     list_cmd.add_parser(sub)
     race_cmd.add_parser(sub)

@@ -53,7 +53,7 @@ class Leaderboard(QtWidgets.QTableWidget):
         self._soon = qthrottled(self.refresh, REFRESH_MS, leading=False)
         model.cursorChanged.connect(self._soon)
         model.resultChanged.connect(self._soon)  # after the view's frame, like the charts
-        for signal in (model.optimizersReset, model.sceneReplaced):
+        for signal in (model.optimizersReset, model.sceneReplaced, model.tunedChanged):
             signal.connect(self.refresh)
         model.optimizerStyleChanged.connect(self.refresh)
         self.refresh()
@@ -80,7 +80,12 @@ class Leaderboard(QtWidgets.QTableWidget):
                 align |= QtCore.Qt.AlignmentFlag.AlignLeft if col == 0 else QtCore.Qt.AlignmentFlag.AlignRight
                 item.setTextAlignment(align)
             self._item(row, 0).setIcon(swatch(self.model.color(s.k), 8))
-            self._item(row, 0).setToolTip(f"#{row + 1}: {html.escape(name)}")
+            tuned = self.model.tuned(s.k)
+            if tuned:  # Tune all set its values: say so where the ranking is read
+                self._item(row, 0).setText(f"{name}  (tuned)")
+            self._item(row, 0).setToolTip(
+                f"#{row + 1}: {html.escape(name)}" + (f"<br>{html.escape(tuned)}" * bool(tuned))
+            )
             status = self._item(row, 4)
             status.setText(_short_status(s))
             status.setForeground(QtGui.QColor(STATUS_COLORS.get(s.status, TEXT)))

@@ -90,7 +90,7 @@ def run_app(args: argparse.Namespace) -> int:
         from optviz.app.shell.screenshot import take_screenshot
 
         try:
-            take_screenshot(window, Path(screenshot), size, steps)
+            take_screenshot(window, Path(screenshot), size, steps, getattr(args, "panel", None))
         except OptvizError as exc:
             sys.stderr.write(f"optviz: error: {exc}\n")
             return EXIT_USAGE
@@ -111,4 +111,5 @@ def run_app(args: argparse.Namespace) -> int:
             pass  # the reason is in the status bar; the default scene stays
     _install_excepthook(window)
     window.show()
+    QtCore.QTimer.singleShot(0, lambda: window.show_panel(getattr(args, "panel", None)))  # after the layout settles
     return app.exec()

@@ -23,6 +23,7 @@ from optviz.app.readouts.memory_chart import MemoryChart
 from optviz.app.shell.about import show_about
 from optviz.app.shell.files import FileActions
 from optviz.app.surface.surface_panel import SurfacePanel
+from optviz.app.sweep.sensitivity_panel import SensitivityPanel
 from optviz.app.training.training_panel import TrainingPanel
 from optviz.app.view.view_panel import ViewPanel
 from optviz.app.widgets import theme
@@ -30,7 +31,7 @@ from optviz.resources import example_scenes
 
 ERROR_MS = 10_000
 BUSY_NOTICE_MS = 150
-SETTINGS_VERSION = 1  # bump when the dock layout changes, so an old saved state is not restored over it
+SETTINGS_VERSION = 2  # bump when the dock layout changes, so an old saved state is not restored over it
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -84,6 +85,10 @@ class MainWindow(QtWidgets.QMainWindow):
         # Training (issue 5): a tab beside the charts; View > Training panel (Ctrl+Shift+T) raises and enlarges it.
         self.training_panel = TrainingPanel()
         self.docks["training"] = self._dock("Training", self.training_panel, area.BottomDockWidgetArea)
+        # Sensitivity (issue 14): sweeps of the selected optimizer's settings, a tab beside the charts.
+        self.sensitivity = SensitivityPanel(self.model)
+        self.docks["sensitivity"] = self._dock("Sensitivity", self.sensitivity, area.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["charts"], self.docks["sensitivity"])
         self.tabifyDockWidget(self.docks["charts"], self.docks["training"])
         QtCore.QTimer.singleShot(0, self.docks["charts"].raise_)  # the race's charts stay in front at start
         self.files = FileActions(self.model, self, self.settings, before_save=self.view_panel.store_camera)
@@ -159,6 +164,9 @@ class MainWindow(QtWidgets.QMainWindow):
         race.addAction(self.transport_bar.restart_action)
         race.addSeparator()
         self._action(race, "&Add optimizer…", self.race_panel.open_picker, "Ctrl+Shift+A")
+        race.addSeparator()
+        tip = "Search every racing optimizer's learning rate with the same budget and objective; set each one's best"
+        self._action(race, "&Tune all", self.tune_all, "Ctrl+Shift+U", tip)
 
         view = bar.addMenu("&View")
         self._action(view, "&Reset camera", self.view_panel.reset_camera, "Home", "Back to the default 3-D view")
@@ -236,6 +244,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """Wait for the race to land and bring every read-out up to date at once (screenshots, tests)."""
         if not self.scheduler.wait(timeout):
             return False
+        if not self.sensitivity.worker.wait(timeout) or not self.scheduler.wait(timeout):
+            return False
         self.charts.apply_pending_results()
         self.leaderboard.refresh()
         return True
@@ -287,6 +297,31 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["charts"]], [max(190, h * 23 // 100)], vertical)
         self.resizeDocks([self.docks["leaderboard"], self.docks["surface"]], [h // 4, h // 2], vertical)
 
+    def show_panel(self, name: str | None) -> None:
+        """Bring a bottom panel to the front: charts, training, or a page of the Sensitivity panel."""
+        if name is None:
+            return
+        if name == "training":
+            self.show_training()
+        elif name == "charts":
+            self.docks["charts"].raise_()
+        elif name == "tuning":
+            self.tune_all()
+        else:
+            self.show_sensitivity()
+            self.sensitivity.pages.setCurrentIndex(1 if name == "all-optimizers" else 0)
+
+    def show_sensitivity(self) -> None:
+        """Show the Sensitivity tab with room for its map."""
+        dock = self.docks["sensitivity"]
+        dock.show()
+        dock.raise_()
+        self.resizeDocks([dock], [self.height() * 45 // 100], QtCore.Qt.Orientation.Vertical)
+
+    def tune_all(self) -> None:
+        self.show_sensitivity()
+        self.sensitivity.tune_all()
+
     def show_training(self) -> None:
         """Show the Training tab and give it most of the window's height (its charts need room)."""
         dock = self.docks["training"]
@@ -313,5 +348,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.pause()
         self.save_layout()
         self.scheduler.shutdown()
+        self.sensitivity.shutdown()
         self.training_panel.shutdown()
         super().closeEvent(event)

@@ -50,10 +50,15 @@ def grab_window(window: QtWidgets.QMainWindow) -> QtGui.QImage:
     return image
 
 
-def take_screenshot(window: QtWidgets.QMainWindow, out: Path, size: tuple[int, int], steps: int | None) -> None:
+def take_screenshot(
+    window: QtWidgets.QMainWindow, out: Path, size: tuple[int, int], steps: int | None, panel: str | None = None
+) -> None:
+    """Show the window at `size`, wait for the race (and any sweep), move the cursor to `steps` and save a PNG;
+    `panel` names a bottom panel to bring to the front first (`MainWindow.show_panel`)."""
     window.resize(*size)
     window.show()
     settle(0.3)
+    window.show_panel(panel)
     if not window.settle(RACE_TIMEOUT_S):
         raise OptvizError(f"the race did not finish within {RACE_TIMEOUT_S:.0f} s; no screenshot written")
     window.transport.pause()

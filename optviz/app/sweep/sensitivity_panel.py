@@ -1,0 +1,550 @@
+"""The Sensitivity dock: how each optimizer's outcome depends on its settings, computed live by batched sweeps.
+
+Three pages:
+- **Map**: the selected optimizer over two of its hyperparameters (default lr x beta1, or lr x momentum) on
+  their schema scales, coloured by a metric (final loss on a log scale by default), diverged cells grey. A
+  crosshair marks the current values; clicking or dragging on the map sets both sliders, and the race path
+  follows live. Moving a slider moves the crosshair.
+- **All optimizers**: the same map (lr x each one's second hyperparameter) for every racing optimizer, side by
+  side on one colour scale, each titled with the share of its runs that reach the minimum.
+- **Tuning**: after "Tune all", the objective against the learning rate per optimizer (log-log), the
+  objective and budget written on the chart; the sliders are set to each optimizer's best, marked "tuned" in
+  the leaderboard, and "Undo tuning" restores them.
+
+Maps recompute when the surface, its parameters, the starts, the step count, the seed, the tolerance or the
+optimizer's other hyperparameters change: a 16 x 16 grid first (a picture at once), then 64 x 64, on a
+worker thread; a newer request cancels an older one, so the UI never waits.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+from superqt.utils import signals_blocked
+
+from optviz.app.model import SceneModel
+from optviz.app.sweep.sweep_view import MapView
+from optviz.app.sweep.sweep_worker import SweepWorker
+from optviz.app.widgets.theme import ERROR, MUTED, TEXT
+from optviz.core.optimizers import get_optimizer
+from optviz.core.params import Value
+from optviz.core.scene import Scene
+from optviz.core.sweep import HyperparamSweep, SweepAxis, default_axis, sweep_hyperparams, tune
+from optviz.core.sweep.run import median_final_loss
+from optviz.core.sweep.summary import METRICS
+from optviz.core.sweep.tune import OBJECTIVE, random_starts
+
+#: Grid sizes of a map: coarse first (a picture at once), then fine.
+MAP_COUNTS = (16, 64)
+SMALL_COUNTS = (12, 32)
+#: How many decades either side of the current value a log axis of a map spans (within the schema's range).
+FOCUS_DECADES = 3
+#: Most starts a map averages over (a race on a grid of starts uses an even subset).
+MAX_MAP_STARTS = 16
+#: Preferred second axes, in order; lr is always the first.
+SECOND_AXES = ("beta1", "momentum", "beta2", "eps", "weight_decay")
+TUNE_BUDGET, TUNE_STARTS = 24, 16
+#: Metrics shown on a log colour scale.
+LOG_METRICS = {"final_loss", "best_loss"}
+SHOWN_METRICS = ("final_loss", "best_loss", "steps_to_tolerance")
+
+
+def float_params(name: str) -> list[str]:
+    return [p.name for p in get_optimizer(name).schema if p.kind == "float"]
+
+
+def second_axis(name: str) -> str | None:
+    names = [n for n in float_params(name) if n != "lr"]
+    return next((n for n in SECOND_AXES if n in names), names[0] if names else None)
+
+
+def map_axis(name: str, param_name: str, current: float) -> SweepAxis:
+    """A map's axis: the schema's range on its scale, but on a log axis only the three decades either side
+    of the current value (a learning rate's schema range spans nine decades, most of them dead)."""
+    spec = get_optimizer(name)
+    axis = default_axis(spec.schema, param_name)
+    if axis.log and current > 0:
+        low, high = max(axis.low, current / 10**FOCUS_DECADES), min(axis.high, current * 10**FOCUS_DECADES)
+        axis = SweepAxis(axis.name, low, high, axis.count, True)
+    return axis
+
+
+def map_starts(scene: Scene, surface) -> np.ndarray:
+    starts = scene.start_points(surface)
+    if len(starts) > MAX_MAP_STARTS:
+        starts = starts[np.linspace(0, len(starts) - 1, MAX_MAP_STARTS).round().astype(int)]
+    return starts
+
+
+def metric_grid(sweep: HyperparamSweep, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values, diverged) per cell, (ny, nx): medians over the starts; a cell diverges when its median does."""
+    cells = sweep.cells
+    if metric == "final_loss":
+        values = median_final_loss(cells)
+    elif metric == "best_loss":
+        values = np.median(np.where(np.isnan(cells.best_loss), np.inf, cells.best_loss), axis=-1)
+    else:
+        steps = np.where(cells.steps_to_tolerance < 0, np.inf, cells.steps_to_tolerance).astype(float)
+        values = np.median(steps, axis=-1)
+    diverged = cells.diverged.mean(axis=-1) > 0.5
+    return values, diverged
+
+
+def levels_of(values: np.ndarray, log: bool) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if log:
+        finite = finite[finite > 0]
+    if finite.size == 0:
+        return (1e-12, 1.0) if log else (0.0, 1.0)
+    low, high = float(finite.min()), float(finite.max())
+    if high <= low:
+        high = low * 10 if log else low + 1
+    return low, high
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """Everything a map depends on: equal requests give equal maps (so a slider drag on x or y reuses it)."""
+
+    key: tuple
+    k: int
+    optimizer: str
+    x: str
+    y: str
+
+
+class SensitivityPanel(QtWidgets.QWidget):
+    def __init__(self, model: SceneModel, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.worker = SweepWorker(self)
+        self.worker.finished.connect(self._delivered)
+        self.worker.failed.connect(self._failed)
+        self.sweep: HyperparamSweep | None = None
+        self._request: MapRequest | None = None
+        self._small: dict[int, HyperparamSweep] = {}
+        self._undo: dict[int, dict[str, Value]] | None = None
+        self._stale = True  # the map is out of date and waits to be shown
+        self.tune_results = []
+
+        self.title = QtWidgets.QLabel()
+        self.x_combo, self.y_combo, self.metric_combo = (
+            QtWidgets.QComboBox(),
+            QtWidgets.QComboBox(),
+            QtWidgets.QComboBox(),
+        )
+        for key in SHOWN_METRICS:
+            self.metric_combo.addItem(METRICS[key], key)
+        self.x_combo.setToolTip("The hyperparameter along the map's x axis (its whole range, on its scale)")
+        self.y_combo.setToolTip("The hyperparameter along the map's y axis")
+        self.metric_combo.setToolTip("What colours a cell: the median over the race's starts")
+        self.pages = QtWidgets.QTabBar()
+        for text in ("Map", "All optimizers", "Tuning"):
+            self.pages.addTab(text)
+        self.pages.setToolTip("One optimizer's map, every racing optimizer's map, or the result of Tune all")
+        self.tune_button = QtWidgets.QPushButton("Tune all")
+        self.tune_button.setToolTip(
+            "Search every racing optimizer's learning rate on the same grid, scored by the same objective, "
+            "and set each one's best (Undo tuning restores)"
+        )
+        self.undo_button = QtWidgets.QPushButton("Undo tuning")
+        self.undo_button.setEnabled(False)
+        header = QtWidgets.QHBoxLayout()
+        header.addWidget(self.pages)
+        header.addWidget(self.title, 1)
+        for label, combo in (("x", self.x_combo), ("y", self.y_combo), ("colour", self.metric_combo)):
+            caption = QtWidgets.QLabel(label)
+            caption.setProperty("role", "muted")
+            header.addWidget(caption)
+            header.addWidget(combo)
+        header.addWidget(self.tune_button)
+        header.addWidget(self.undo_button)
+
+        self.map = MapView()
+        self.info = QtWidgets.QLabel()
+        self.info.setProperty("role", "muted")
+        self.info.setWordWrap(True)
+        self.small_area = QtWidgets.QWidget()
+        self.small_grid = QtWidgets.QGridLayout(self.small_area)
+        self.small_grid.setContentsMargins(0, 0, 0, 0)
+        self.small_views: list[tuple[QtWidgets.QLabel, MapView]] = []
+        self.tune_plot = pg.PlotWidget(background=None)
+        self.tune_plot.setLogMode(x=True, y=True)
+        self.tune_plot.setLabel("bottom", "learning rate", color=TEXT)
+        self.tune_plot.setLabel("left", "objective", color=TEXT)
+        self.tune_plot.showGrid(x=True, y=True, alpha=0.12)
+        self.tune_plot.addLegend(offset=(-10, 10), labelTextColor=TEXT)
+        self.tune_plot.setMenuEnabled(False)
+        self.stack = QtWidgets.QStackedWidget()
+        for widget in (self.map, self.small_area, self.tune_plot):
+            self.stack.addWidget(widget)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.info)
+
+        self.pages.currentChanged.connect(self._page_changed)
+        self.x_combo.currentIndexChanged.connect(lambda _i: self.recompute(force=True))
+        self.y_combo.currentIndexChanged.connect(lambda _i: self.recompute(force=True))
+        self.metric_combo.currentIndexChanged.connect(lambda _i: self._redraw())
+        self.map.picked.connect(self._picked)
+        self.map.hovered.connect(self._hovered)
+        self.tune_button.clicked.connect(self.tune_all)
+        self.undo_button.clicked.connect(self.undo_tuning)
+        model.raceInputsChanged.connect(self.recompute)
+        model.selectionChanged.connect(lambda _k: self._selection_changed())
+        model.optimizerChanged.connect(self._optimizer_changed)
+        model.sceneReplaced.connect(self._selection_changed)
+        model.optimizersReset.connect(self._selection_changed)
+        self._selection_changed()
+
+    # ---- what to sweep -------------------------------------------------------------------------------------
+    def _selection_changed(self) -> None:
+        k = self.model.selected
+        name = self.model.optimizers[k].name if 0 <= k < len(self.model.optimizers) else None
+        params = float_params(name) if name else []
+        with signals_blocked(self.x_combo), signals_blocked(self.y_combo):
+            for combo in (self.x_combo, self.y_combo):
+                combo.clear()
+                combo.addItems(params)
+            if "lr" in params:
+                self.x_combo.setCurrentText("lr")
+            second = second_axis(name) if name else None
+            if second:
+                self.y_combo.setCurrentText(second)
+        self.recompute(force=True)
+
+    def _optimizer_changed(self, k: int) -> None:
+        if k == self.model.selected:
+            self._mark()
+
+    def _reason_not_to_sweep(self) -> str:
+        k = self.model.selected
+        if self.model.scene.is_learned:
+            return "Sweeps run on analytic and formula surfaces; a learned surface is a trained network."
+        if not 0 <= k < len(self.model.optimizers):
+            return "Add an optimizer to the race to see its map."
+        spec = get_optimizer(self.model.optimizers[k].name)
+        if spec.fast is None:
+            return f"{spec.title} steps the library optimizer itself, too slow for a live map."
+        if self.x_combo.count() < 2:
+            return f"{spec.title} has one real-valued hyperparameter (lr): see its curve under Tuning."
+        if self.x_combo.currentText() == self.y_combo.currentText():
+            return "Choose two different hyperparameters for x and y."
+        return ""
+
+    def current_request(self) -> MapRequest | None:
+        if self._reason_not_to_sweep():
+            return None
+        scene = self.model.scene
+        k = self.model.selected
+        entry = scene.optimizers[k]
+        x, y = self.x_combo.currentText(), self.y_combo.currentText()
+        others = {n: v for n, v in self.model.hyperparams(k).items() if n not in (x, y)}
+        key = (
+            scene.surface,
+            tuple(sorted(scene.surface_params.items())),
+            tuple(map(tuple, scene.starts)),
+            scene.grid,
+            scene.steps,
+            scene.seed,
+            scene.tolerance,
+            entry.name,
+            tuple(sorted(others.items())),
+            x,
+            y,
+        )
+        return MapRequest(key, k, entry.name, x, y)
+
+    def recompute(self, *_args: object, force: bool = False) -> None:
+        """Start a new map when what it depends on changed (or `force`)."""
+        reason = self._reason_not_to_sweep()
+        if reason:
+            self.worker.cancel()
+            self._request, self.sweep = None, None
+            self.map.clear_cells()
+            self.title.setText("")
+            self.info.setText(reason)
+            return
+        request = self.current_request()
+        if not force and self._request is not None and request.key == self._request.key and self._on_map():
+            self._mark()
+            return
+        if not self.isVisible():
+            self._stale = True  # computed when the panel is shown: no work for a map nobody sees
+            return
+        self._stale = False
+        self._request = request
+        hp = self.model.hyperparams(request.k)
+        x_axis = map_axis(request.optimizer, request.x, float(hp[request.x]))
+        y_axis = map_axis(request.optimizer, request.y, float(hp[request.y]))
+        self.map.set_axes(x_axis, y_axis)
+        self._mark()
+        scene = self.model.snapshot()
+        surface = scene.build_surface()
+        starts = map_starts(scene, surface)
+        self.title.setText(f"<b>{html.escape(self.model.display_name(request.k))}</b>")
+        self.info.setText(f"computing a {MAP_COUNTS[0]} x {MAP_COUNTS[0]} map…")
+
+        def run(n: int, cancelled):
+            return sweep_hyperparams(
+                surface,
+                request.optimizer,
+                hp,
+                x_axis.with_count(n),
+                y_axis.with_count(n),
+                starts,
+                scene.steps,
+                scene.seed,
+                scene.tolerance,
+                cancelled,
+            )
+
+        self.worker.request(("map", request.key), run, MAP_COUNTS)
+        if self.pages.currentIndex() == 1:
+            self._recompute_small()
+
+    # ---- results -------------------------------------------------------------------------------------------
+    def _delivered(self, tag: object, n: int, result: object) -> None:
+        kind = tag[0]
+        if kind == "map":
+            self.sweep = result
+            self._redraw()
+        elif kind == "small":
+            self._small = result
+            self._draw_small()
+        elif kind == "tune":
+            self._tuned(result)
+
+    def _failed(self, _tag: object, message: str) -> None:
+        self.info.setText(f"<span style='color:{ERROR}'>{html.escape(message)}</span>")
+
+    @property
+    def metric(self) -> str:
+        return self.metric_combo.currentData() or "final_loss"
+
+    def _redraw(self) -> None:
+        if self.sweep is None:
+            return
+        values, diverged = metric_grid(self.sweep, self.metric)
+        log = self.metric in LOG_METRICS
+        levels = levels_of(np.where(diverged, np.nan, values), log)
+        self.map.show_cells(values, diverged, levels, log)
+        self._mark()
+        ny, nx = values.shape
+        share = self.sweep.converged_share()
+        starts = len(self.sweep.starts)
+        more = "" if nx >= MAP_COUNTS[-1] else " (refining…)"
+        self.info.setText(
+            f"{nx} x {ny} settings x {starts} start{'s' * (starts > 1)} x {self.sweep.steps} steps{more}: "
+            f"{100 * share:.0f}% of runs reach the minimum; grey cells diverge. "
+            f"Click or drag on the map to set both values."
+        )
+
+    def _on_map(self) -> bool:
+        """Whether the current values lie on the map drawn (a slider may have left its focus window)."""
+        request, x, y = self._request, self.map.x, self.map.y
+        if request is None or x is None or y is None:
+            return False
+        hp = self.model.hyperparams(request.k)
+        return x.low <= float(hp[request.x]) <= x.high and y.low <= float(hp[request.y]) <= y.high
+
+    def _mark(self) -> None:
+        request = self._request
+        if request is None or self.map.x is None:
+            return
+        hp = self.model.hyperparams(request.k)
+        self.map.mark(float(hp[request.x]), float(hp[request.y]))
+
+    def _picked(self, x_value: float, y_value: float) -> None:
+        request = self._request
+        if request is None:
+            return
+        # One re-race for both values: the second set_hyperparam's request coalesces with the first's.
+        self.model.set_hyperparam(request.k, request.x, float(f"{x_value:.4g}"))
+        self.model.set_hyperparam(request.k, request.y, float(f"{y_value:.4g}"))
+
+    def _hovered(self, x_value: float, y_value: float) -> None:
+        sweep = self.sweep
+        if sweep is None:
+            return
+        xs, ys = sweep.x.values, sweep.y.values
+        i = int(np.argmin(np.abs(np.log10(xs / x_value)) if sweep.x.log else np.abs(xs - x_value)))
+        j = int(np.argmin(np.abs(np.log10(ys / y_value)) if sweep.y.log else np.abs(ys - y_value)))
+        cells = sweep.cells
+        values, _ = metric_grid(sweep, self.metric)
+        text = f"{sweep.x.name} {xs[i]:.3g}, {sweep.y.name} {ys[j]:.3g}: {METRICS[self.metric]} {values[j, i]:.3g}"
+        reasons = {str(r) for r in cells.reason[j, i] if r}
+        converged = int(cells.converged[j, i].sum())
+        text += f"; {converged} of {len(sweep.starts)} run(s) reach the minimum"
+        if reasons:
+            step = int(cells.stopped_at[j, i][cells.diverged[j, i]].min())
+            text += f"; diverged (first at step {step}): {'; '.join(sorted(reasons))}"
+        self.info.setText(html.escape(text))
+
+    # ---- small multiples -----------------------------------------------------------------------------------
+    def _page_changed(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+        for widget in (self.x_combo, self.y_combo):
+            widget.setEnabled(index == 0)
+        if index == 1:
+            self._recompute_small()
+        elif index == 0:
+            self.recompute(force=True)
+
+    def _recompute_small(self) -> None:
+        scene = self.model.snapshot()
+        if scene.is_learned:
+            self.info.setText("Sweeps run on analytic and formula surfaces; a learned surface is a trained network.")
+            return
+        surface = scene.build_surface()
+        starts = map_starts(scene, surface)
+        jobs = []
+        for k in self.model.shown_runs():
+            name = scene.optimizers[k].name
+            second = second_axis(name)
+            if get_optimizer(name).fast is None or second is None:
+                continue
+            hp = self.model.hyperparams(k)
+            jobs.append((k, name, hp, map_axis(name, "lr", float(hp["lr"])), map_axis(name, second, float(hp[second]))))
+        self.info.setText(f"computing {len(jobs)} maps…")
+
+        def run(n: int, cancelled):
+            return {
+                k: sweep_hyperparams(
+                    surface,
+                    name,
+                    hp,
+                    x.with_count(n),
+                    y.with_count(n),
+                    starts,
+                    scene.steps,
+                    scene.seed,
+                    scene.tolerance,
+                    cancelled,
+                )
+                for k, name, hp, x, y in jobs
+            }
+
+        self.worker.request(("small",), run, SMALL_COUNTS)
+
+    def _draw_small(self) -> None:
+        while self.small_grid.count():
+            self.small_grid.takeAt(0).widget().deleteLater()
+        self.small_views = []
+        if not self._small:
+            return
+        grids = {k: metric_grid(s, "final_loss") for k, s in self._small.items()}
+        shared = levels_of(np.concatenate([np.where(d, np.nan, v).ravel() for v, d in grids.values()]), True)
+        columns = max(1, min(4, len(grids)))
+        for i, (k, sweep) in enumerate(self._small.items()):
+            values, diverged = grids[k]
+            view = MapView(with_colour_bar=False)
+            view.set_axes(sweep.x, sweep.y)
+            view.show_cells(values, diverged, shared, True)
+            hp = self.model.hyperparams(k)
+            view.mark(float(hp[sweep.x.name]), float(hp[sweep.y.name]))
+            label = QtWidgets.QLabel(
+                f"<span style='color:{self.model.color(k)}'>■</span> {html.escape(self.model.display_name(k))}: "
+                f"<b>{100 * sweep.converged_share():.0f}%</b> reach the minimum"
+            )
+            cell = QtWidgets.QWidget()
+            box = QtWidgets.QVBoxLayout(cell)
+            box.setContentsMargins(2, 2, 2, 2)
+            box.addWidget(label)
+            box.addWidget(view, 1)
+            self.small_grid.addWidget(cell, i // columns, i % columns)
+            self.small_views.append((label, view))
+        low, high = shared
+        self.info.setText(
+            f"final loss on one log colour scale, {low:.2g} (dark) to {high:.2g} (yellow); grey: diverged; "
+            "each map is lr x the optimizer's second hyperparameter; the share is of all its runs."
+        )
+
+    # ---- tuning ----------------------------------------------------------------------------------------
+    def tune_all(self) -> None:
+        scene = self.model.snapshot()
+        if scene.is_learned:
+            self.info.setText("Tuning runs on analytic and formula surfaces.")
+            return
+        surface = scene.build_surface()
+        ks = [k for k in self.model.shown_runs() if get_optimizer(scene.optimizers[k].name).fast is not None]
+        entries = [(scene.optimizers[k].name, self.model.hyperparams(k)) for k in ks]
+        starts = random_starts(surface, TUNE_STARTS, scene.seed)
+        previous = {k: dict(scene.optimizers[k].hyperparams) for k in ks}
+        self.pages.setCurrentIndex(2)
+        self.info.setText(f"tuning {len(ks)} optimizers: {TUNE_BUDGET} learning rates x {TUNE_STARTS} starts…")
+
+        def run(_n: int, cancelled):
+            results = tune(
+                surface, entries, TUNE_BUDGET, starts, scene.steps, scene.seed, scene.tolerance, cancelled=cancelled
+            )
+            return ks, previous, results, scene.steps
+
+        self.worker.request(("tune",), run, (TUNE_BUDGET,))
+
+    def _tuned(self, payload) -> None:
+        ks, previous, results, steps = payload
+        self.tune_results = list(zip(ks, results, strict=True))
+        self.tune_plot.clear()
+        values, marks = {}, {}
+        for k, r in self.tune_results:
+            finite = np.isfinite(r.objective[0])
+            xs, ys = r.lr.values[finite], r.objective[0][finite]
+            self.tune_plot.plot(xs, ys, pen=pg.mkPen(self.model.color(k), width=2), name=self.model.display_name(k))
+            if r.best:
+                self.tune_plot.plot(
+                    [r.best["lr"]],
+                    [r.best_objective],
+                    pen=None,
+                    symbol="o",
+                    symbolSize=10,
+                    symbolBrush=None,
+                    symbolPen=pg.mkPen(self.model.color(k), width=2),
+                )
+                values[k] = dict(r.best)
+                marks[k] = f"tuned: lr {r.best['lr']:.3g}, objective {r.best_objective:.3g}"
+        objective = OBJECTIVE.format(k=TUNE_STARTS, steps=steps)
+        self.tune_plot.setTitle(
+            f"<span style='color:{MUTED}; font-size:9pt'>{html.escape(objective)}; "
+            f"{TUNE_BUDGET} learning rates each, the same for all</span>"
+        )
+        self._undo = previous
+        self.undo_button.setEnabled(True)
+        self.model.apply_tuning(values, marks)
+        self.info.setText(f"Each optimizer set to its best learning rate ({objective}).")
+
+    def undo_tuning(self) -> None:
+        if self._undo is None:
+            return
+        for k, old in self._undo.items():
+            if k >= len(self.model.optimizers):
+                continue
+            current = self.model.optimizers[k].hyperparams
+            gone = [n for n in current if n not in old]
+            if gone:
+                self.model.reset_hyperparams(k, gone)
+            for name, value in old.items():
+                self.model.set_hyperparam(k, name, value)
+        self._undo = None
+        self.undo_button.setEnabled(False)
+        self.model.set_tuned({})
+        self.info.setText("Tuning undone: every optimizer has its settings from before.")
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            if self.pages.currentIndex() == 1:
+                self._recompute_small()
+            self.recompute(force=True)
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(640, 320)
