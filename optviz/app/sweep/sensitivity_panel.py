@@ -152,6 +152,7 @@ class SensitivityPanel(QtWidgets.QWidget):
             "and set each one's best (Undo tuning restores)"
         )
         self.undo_button = QtWidgets.QPushButton("Undo tuning")
+        self.undo_button.setToolTip("Give every optimizer back the settings it had before Tune all")
         self.undo_button.setEnabled(False)
         header = QtWidgets.QHBoxLayout()
         header.addWidget(self.pages)
