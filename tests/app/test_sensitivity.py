@@ -1,0 +1,122 @@
+"""The Sensitivity panel: a live map of the selected optimizer, clicks on it set both sliders, the crosshair
+follows the sliders, small multiples, Tune all and its Undo, and nothing stale or half-drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from optviz.core.scene import OptimizerEntry, Scene
+
+
+@pytest.fixture
+def panel(window, qtbot):
+    window.show_sensitivity()
+    panel = window.sensitivity
+    panel.pages.setCurrentIndex(0)
+    qtbot.waitExposed(panel)
+    assert window.settle(120)
+    yield panel
+    panel.pages.setCurrentIndex(0)
+    window.docks["charts"].raise_()
+
+
+def test_map_of_the_selected_optimizer(window, panel):
+    window.model.select(2)  # Adam in the default race
+    assert window.settle(120)
+    sweep = panel.sweep
+    assert sweep is not None and sweep.optimizer == "adam"
+    assert (sweep.x.name, sweep.y.name) == ("lr", "beta1")  # lr x beta1 by default
+    assert sweep.cells.final_loss.shape == (64, 64, 1)  # refined after the coarse 16 x 16
+    assert sweep.steps == window.model.steps
+    # The map shows what a single race at a cell's values gives (its key equals the scene's).
+    assert panel.current_request().key == panel._request.key
+    assert "reach the minimum" in panel.info.text()
+
+
+def test_click_on_the_map_sets_both_sliders_and_the_path(window, panel, qtbot):
+    window.model.select(2)
+    assert window.settle(120)
+    k = window.model.selected
+    before = window.model.result.positions[k].copy()
+    view = panel.map
+    x_axis = view.x
+    target = (float(np.sqrt(x_axis.low * x_axis.high)), 0.5)  # mid lr on its log axis, beta1 0.5
+    qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=view.view_point(*target))
+    assert window.settle(120)
+    hp = window.model.hyperparams(k)
+    assert hp["lr"] == pytest.approx(target[0], rel=0.05)
+    assert hp["beta1"] == pytest.approx(target[1], abs=0.02)
+    form = window.race_panel.editor.form
+    beta1 = form.slider("beta1")
+    assert beta1.value() == pytest.approx(
+        beta1.minimum() + 0.5 * (beta1.maximum() - beta1.minimum()), abs=0.03 * beta1.maximum()
+    )
+    assert float(form.rows["lr"].edit.text()) == pytest.approx(hp["lr"], rel=1e-3)
+    assert not np.allclose(window.model.result.positions[k], before)  # the path followed
+    assert view.crosshair() == pytest.approx((hp["lr"], hp["beta1"]), rel=1e-6)
+
+
+def test_crosshair_follows_a_slider_without_recomputing(window, panel):
+    window.model.select(2)
+    assert window.settle(120)
+    sweep = panel.sweep
+    window.model.set_hyperparam(2, "beta1", 0.7)
+    assert window.settle(120)
+    assert panel.map.crosshair()[1] == pytest.approx(0.7)
+    assert panel.sweep is sweep  # moving a swept value keeps the map
+
+
+def test_a_change_of_surface_replaces_the_map_and_never_draws_a_stale_one(window, panel):
+    window.model.select(2)
+    window.model.set_surface_kind("himmelblau")  # requested while the first map may still compute
+    assert window.settle(120)
+    assert panel.sweep is not None
+    assert panel._request.key[0] == "himmelblau"
+    assert panel.current_request().key == panel._request.key
+
+
+def test_optimizer_without_a_second_real_hyperparameter_says_so(window, panel):
+    from optviz.core.optimizers import get_optimizer
+
+    names = [n for n in ("lbfgs",) if get_optimizer(n).on_surfaces]
+    window.model.replace_scene(Scene(optimizers=[OptimizerEntry(n) for n in names]))
+    assert window.settle(120)
+    assert panel.sweep is None and panel.info.text()
+
+
+def test_small_multiples_share_one_colour_scale(window, panel):
+    panel.pages.setCurrentIndex(1)
+    assert window.settle(120)
+    shown = [k for k in window.model.shown_runs()]
+    assert len(panel.small_views) == len(shown)
+    assert all("reach the minimum" in label.text() for label, _ in panel.small_views)
+    assert "one log colour scale" in panel.info.text()
+
+
+def test_tune_all_sets_each_best_and_undo_restores(window, panel):
+    model = window.model
+    before = {k: dict(e.hyperparams) for k, e in enumerate(model.optimizers)}
+    window.tune_all()
+    assert window.settle(240)
+    assert panel.tune_results
+    for k, result in panel.tune_results:
+        assert model.hyperparams(k)["lr"] == pytest.approx(result.best["lr"])
+        assert result.best_objective == np.min(result.objective)
+        assert model.tuned(k)
+    names = [window.leaderboard.item(row, 0).text() for row in range(window.leaderboard.rowCount())]
+    assert any(name.endswith("(tuned)") for name in names)
+    panel.undo_button.click()
+    assert window.settle(120)
+    assert {k: dict(e.hyperparams) for k, e in enumerate(model.optimizers)} == before
+    assert not any(model.tuned(k) for k in range(len(model.optimizers)))
+
+
+def test_a_hand_on_a_slider_removes_the_tuned_mark(window, panel):
+    window.tune_all()
+    assert window.settle(240)
+    k = panel.tune_results[0][0]
+    assert window.model.tuned(k)
+    window.model.set_hyperparam(k, "lr", 0.001)
+    assert not window.model.tuned(k)
