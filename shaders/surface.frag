@@ -1,8 +1,12 @@
 // Lit colormap colour (from the vertex stage on the surface, looked up here on the walls), antialiased
 // contour lines (fwidth-based: constant pixel width at any zoom, fading out where the lines would crowd).
+// An optional overlay (basins of attraction) replaces the colormap on the top, read per fragment so its
+// category borders stay sharp, lit like the colormap, with the contour lines drawn over it.
 in float v_t;
 in float v_wall;
 in vec3 v_color;
+in vec2 v_uv;
+in vec2 v_shade;
 
 uniform sampler2D u_cmap;      // 256 x 1 RGBA8
 uniform float u_walls;         // 1 while drawing the side walls
@@ -10,6 +14,8 @@ uniform float u_levels;        // contour bands over the height range; 0 disable
 uniform float u_major;         // every u_major-th contour is a major line
 uniform float u_contour;       // contour strength, 0..1
 uniform float u_line_px;       // minor line width in pixels
+uniform sampler2D u_overlay;   // RGBA8 over the domain; alpha 0 lets the colormap through
+uniform float u_overlay_on;    // 1 while an overlay is shown
 
 out vec4 frag_color;
 
@@ -25,6 +31,9 @@ void main() {
     vec3 color = v_color;
     if (u_walls > 0.5) {
         color = texture(u_cmap, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb * v_color.x;
+    } else if (u_overlay_on > 0.5) {
+        vec4 overlay = texture(u_overlay, v_uv);
+        color = mix(color, overlay.rgb * v_shade.x + vec3(v_shade.y), overlay.a);
     }
 
     if (u_contour > 0.0) {

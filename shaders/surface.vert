@@ -19,6 +19,8 @@ out vec3 v_normal;
 out float v_t;
 out float v_wall;
 out vec3 v_color;            // surface: lit colormap colour; walls: (shade factor, 0, 0), see below
+out vec2 v_uv;               // position over the domain, 0..1: where the overlay texture is read
+out vec2 v_shade;            // the lighting (factor, added) an overlay colour gets instead of the colormap's
 
 float height_at(ivec2 ij, ivec2 size) {
     return texelFetch(u_height, clamp(ij, ivec2(0), size - 1), 0).r;
@@ -69,6 +71,8 @@ void main() {
     // fraction of the colormap, where it is linear, so the fragment stage (the costly one on software
     // rasterisers) keeps only the contour lines. A wall's triangle spans the whole colormap from the base
     // to the edge: there the fragment stage looks the colour up, and gets only the shade factor.
+    v_uv = a_ij / cells;
+    v_shade = shade;
     if (a_wall.w > 0.5) {
         v_color = vec3(shade.x, 0.0, 0.0);
     } else {

@@ -292,6 +292,14 @@ class SceneModel(QtCore.QObject):
         self._set_dirty(True)
         self.viewOptionsChanged.emit()
 
+    def set_basins(self, mode: str) -> None:
+        """Colour the surface by the selected optimizer's basins ("minima", "steps") or not ("off")."""
+        view = self._scene.view
+        view.basins = mode
+        view.basins_optimizer = max(self._selected, 0)
+        self._set_dirty(True)
+        self.viewOptionsChanged.emit()
+
     def set_top_down(self, on: bool) -> None:
         self._scene.view.top_down = bool(on)
         self._set_dirty(True)
@@ -420,6 +428,10 @@ class SceneModel(QtCore.QObject):
         if k == self._selected and not force:
             return
         self._selected = k
+        view = self._scene.view
+        if view.basins != "off" and k >= 0 and view.basins_optimizer != k:
+            view.basins_optimizer = k  # one click on an optimizer shows its basins
+            self.viewOptionsChanged.emit()
         self.selectionChanged.emit(k)
 
     # ---- tuning marks ---------------------------------------------------------------------------------------

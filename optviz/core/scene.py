@@ -93,6 +93,17 @@ class ViewOptions:
     colormap: str = "viridis"
     top_down: bool = False
     camera: Camera = field(default_factory=Camera)
+    #: Colour the surface by what one optimizer does from each start: "off", "minima" (which known minimum
+    #: it reaches, diverged, or not converged) or "steps" (steps to the tolerance).
+    basins: str = "off"
+    basins_optimizer: int = 0  # index into the scene's optimizers
+    basins_grid: int = 128  # starts per side of the basins grid
+
+
+#: What `ViewOptions.basins` may be.
+BASIN_MODES = ("off", "minima", "steps")
+#: The largest basins grid per side (256 x 256 starts).
+MAX_BASINS_GRID = 256
 
 
 @dataclass
@@ -174,6 +185,10 @@ class Scene:
         }
         if self.view.log_scale is not None:  # TOML has no null: absent means "the surface's default"
             view["log_scale"] = self.view.log_scale
+        if self.view.basins != "off":
+            view["basins"] = self.view.basins
+            view["basins_optimizer"] = self.view.basins_optimizer
+            view["basins_grid"] = self.view.basins_grid
         data: dict[str, Any] = {"format": FORMAT, "version": VERSION}
         if self.title:
             data["title"] = self.title
@@ -219,6 +234,12 @@ class Scene:
         self.view.camera.validate()
         if self.view.colormap not in COLORMAPS:
             raise SceneError(f"colormap {echo(self.view.colormap)} is not one of {', '.join(COLORMAPS)}")
+        if self.view.basins not in BASIN_MODES:
+            raise SceneError(f"basins {echo(self.view.basins)} is not one of {', '.join(BASIN_MODES)}")
+        if not 0 <= self.view.basins_optimizer < len(self.optimizers):
+            raise SceneError(f"basins_optimizer={self.view.basins_optimizer} names no optimizer of the scene")
+        if not 2 <= self.view.basins_grid <= MAX_BASINS_GRID:
+            raise SceneError(f"basins_grid={self.view.basins_grid} is out of range (2 to {MAX_BASINS_GRID})")
         if self.grid is not None and not all(1 <= n <= MAX_GRID for n in self.grid):
             raise SceneError(f"grid {self.grid} must have sides of 1 to {MAX_GRID}")
         return self
@@ -238,7 +259,7 @@ _LEARNED_TYPES = {
 }
 _SURFACE_KEYS = {"name", "params"}
 _RACE_KEYS = {"steps", "seed", "tolerance", "starts", "grid"}
-_VIEW_KEYS = {"log_scale", "colormap", "top_down", "camera"}
+_VIEW_KEYS = {"log_scale", "colormap", "top_down", "camera", "basins", "basins_optimizer", "basins_grid"}
 _CAMERA_KEYS = {"distance", "elevation", "azimuth"}
 _OPT_KEYS = {"name", "label", "color", "enabled", "hyperparams"}
 
@@ -333,6 +354,9 @@ def scene_from_toml(text: str, source: str = "scene") -> Scene:
             camera=Camera(
                 **{k: float(r.typed(camera, "view.camera", k, (int, float), v)) for k, v in vars(Camera()).items()}
             ),
+            basins=r.typed(view, "view", "basins", (str,), "off"),
+            basins_optimizer=r.typed(view, "view", "basins_optimizer", (int,), 0),
+            basins_grid=r.typed(view, "view", "basins_grid", (int,), 128),
         ),
     )
     if "learned" in data:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from optviz.core.race.result import RaceResult
 from optviz.core.scene import Camera, Scene
 from optviz.core.surfaces.base import Surface
+from optviz.core.sweep.run import StartSweep
+from optviz.render.basins import basin_rgba
 from optviz.render.scene_view import SceneView
 
 SURFACE_RESOLUTION = 256
@@ -49,6 +51,17 @@ def apply_race(view: SceneView, result: RaceResult | None, colors: Sequence[str]
     view.set_race(result, list(colors))
 
 
+def apply_basins(view: SceneView, scene: Scene, basins: StartSweep | None) -> None:
+    """Colour the surface by `basins` as the scene's view asks ("minima" or "steps"); None or "off" clears."""
+    if basins is None or scene.view.basins == "off":
+        view.set_overlay(None)
+        return
+    cells = basins.cells
+    view.set_overlay(
+        basin_rgba(cells.minimum, cells.diverged, cells.steps_to_tolerance, scene.view.basins, basins.steps)
+    )
+
+
 def apply_scene(
     view: SceneView,
     scene: Scene,
@@ -57,7 +70,8 @@ def apply_scene(
     colors: Sequence[str] | None = None,
     resolution: int = SURFACE_RESOLUTION,
 ) -> None:
-    """Everything at once (the exporter): surface, camera, view options and the race's trails.
+    """Everything at once (the exporter): surface, camera, view options, the race's trails and, when the scene's
+    view asks for them, the basins of attraction (computed here: a few seconds at 128 x 128 starts).
 
     `colors` defaults to the scene's colours of its enabled optimizers, matching `scene.run()`'s result.
     """
@@ -65,3 +79,7 @@ def apply_scene(
     view.reset_camera()
     apply_camera(view, scene)
     apply_race(view, result, scene.colors() if colors is None else colors)
+    if scene.view.basins != "off" and not scene.is_learned:
+        from optviz.core.sweep.scene_basins import scene_basins
+
+        apply_basins(view, scene, scene_basins(scene))

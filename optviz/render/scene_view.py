@@ -145,6 +145,10 @@ class SceneView(QtCore.QObject):
     def set_colormap(self, colormap: str | np.ndarray = DEFAULT_COLORMAP) -> None:
         self.surface_item.set_colormap(colormap)
 
+    def set_overlay(self, rgba: np.ndarray | None) -> None:
+        """Colour the surface's top by an (ny, nx, 4) image over the domain (basins of attraction); None: off."""
+        self.surface_item.set_overlay(rgba)
+
     def set_contours(self, levels: int, major_every: int | None = None, strength: float | None = None) -> None:
         self.surface_item.set_contours(levels, major_every, strength)
 

@@ -41,6 +41,7 @@ class _SurfaceGPU:
         self.indices = Buffer(GL.GL_ELEMENT_ARRAY_BUFFER)
         self.heights = Texture2D(filter=GL.GL_NEAREST)
         self.cmap = Texture2D(filter=GL.GL_LINEAR)
+        self.overlay = Texture2D(filter=GL.GL_NEAREST)  # one texel per start of a basins grid: sharp borders
         self.floor = Buffer()
         self.walls = Buffer()
         self.wall_indices = Buffer(GL.GL_ELEMENT_ARRAY_BUFFER)
@@ -67,7 +68,8 @@ class SurfaceItem(SceneItem):
     ):
         super().__init__(parentItem=parentItem)
         self._gpu: PerShareGroup[_SurfaceGPU] = PerShareGroup(_SurfaceGPU)
-        self._versions = {"grid": 0, "heights": 0, "cmap": 0, "floor": 0}
+        self._versions = {"grid": 0, "heights": 0, "cmap": 0, "floor": 0, "overlay": 0}
+        self._overlay: np.ndarray | None = None
         self.field: HeightField | None = None
         self._grid_shape: tuple[int, int] | None = None
         self._cmap = colormap_rgba8(colormap)
@@ -103,6 +105,17 @@ class SurfaceItem(SceneItem):
         self._cmap = colormap_rgba8(colormap)
         self._versions["cmap"] += 1
         self.update()
+
+    def set_overlay(self, rgba: np.ndarray | None) -> None:
+        """Colour the top by an (ny, nx, 4) uint8 image over the domain (row 0 at the domain's low y), lit like
+        the colormap; alpha 0 lets the colormap through. None: the colormap alone."""
+        self._overlay = None if rgba is None else np.ascontiguousarray(rgba, dtype=np.uint8)
+        self._versions["overlay"] += 1
+        self.update()
+
+    @property
+    def overlay(self) -> np.ndarray | None:
+        return self._overlay
 
     def set_contours(self, levels: int, major_every: int | None = None, strength: float | None = None) -> None:
         """`levels` contour bands over the height range (0 hides them); every `major_every`-th is bolder."""
@@ -144,6 +157,10 @@ class SurfaceItem(SceneItem):
         if gpu.versions.get("cmap") != v["cmap"]:
             gpu.cmap.upload_rgba8(self._cmap)
             gpu.versions["cmap"] = v["cmap"]
+        if gpu.versions.get("overlay") != v["overlay"]:
+            if self._overlay is not None:
+                gpu.overlay.upload_rgba8(self._overlay)
+            gpu.versions["overlay"] = v["overlay"]
         if gpu.versions.get("floor") != v["floor"]:
             ex, ey = self.field.extent
             r = FLOOR_REACH + 0.01  # the grid has faded out completely there: no transparent fragments beyond
@@ -195,6 +212,9 @@ class SurfaceItem(SceneItem):
             prog.set_int("u_height", 0)
             gpu.cmap.bind(1)
             prog.set_int("u_cmap", 1)
+            gpu.overlay.bind(2)
+            prog.set_int("u_overlay", 2)
+            prog.set("u_overlay_on", 1.0 if self._overlay is not None else 0.0)
             vertices.bind()
             attribs.pointer(0, 2, 8, 0)
             prog.set("u_walls", 0.0)
@@ -226,8 +246,9 @@ class SurfaceItem(SceneItem):
         if self.show_floor:
             self._draw_floor(gpu, mvp, attribs)
         GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
-        GL.glActiveTexture(GL.GL_TEXTURE1)
-        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        for unit in (2, 1):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
 
     def _draw_floor(self, gpu: _SurfaceGPU, mvp: np.ndarray, attribs: AttribState) -> None:
         GL.glEnable(GL.GL_DEPTH_TEST)

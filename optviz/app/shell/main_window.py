@@ -179,6 +179,29 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.legend_action.setCheckable(True)
         self.legend_action.setChecked(True)
+        basins = view.addMenu("&Basins of attraction")
+        basins.setToolTipsVisible(True)
+        self.basins_actions = QtGui.QActionGroup(self)
+        modes = (
+            ("off", "&Off", "The colormap alone"),
+            ("minima", "&Minimum reached", "Colour each start point by the minimum the selected optimizer reaches"),
+            ("steps", "&Steps needed", "Colour each start point by the steps the selected optimizer needs"),
+        )
+        for mode, text, tip in modes:
+            action = basins.addAction(text)
+            action.setCheckable(True)
+            action.setToolTip(tip)
+            action.setData(mode)
+            action.triggered.connect(lambda _=False, m=mode: self.model.set_basins(m))
+            self.basins_actions.addAction(action)
+        self.basins_actions.actions()[0].setChecked(True)
+
+        def sync_basins() -> None:
+            for action in self.basins_actions.actions():
+                action.setChecked(action.data() == self.model.scene.view.basins)
+
+        self.model.viewOptionsChanged.connect(sync_basins)
+        self.model.sceneReplaced.connect(sync_basins)
         view.addSeparator()
         tip = "Train a real model with several optimizers: loss, speed and memory"
         self._action(view, "&Training panel", self.show_training, "Ctrl+Shift+T", tip)
@@ -244,7 +267,9 @@ class MainWindow(QtWidgets.QMainWindow):
         """Wait for the race to land and bring every read-out up to date at once (screenshots, tests)."""
         if not self.scheduler.wait(timeout):
             return False
-        if not self.sensitivity.worker.wait(timeout) or not self.scheduler.wait(timeout):
+        if not self.sensitivity.worker.wait(timeout) or not self.view_panel.basins.wait(timeout):
+            return False
+        if not self.scheduler.wait(timeout):
             return False
         self.charts.apply_pending_results()
         self.leaderboard.refresh()
@@ -349,5 +374,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.save_layout()
         self.scheduler.shutdown()
         self.sensitivity.shutdown()
+        self.view_panel.basins.shutdown()
         self.training_panel.shutdown()
         super().closeEvent(event)

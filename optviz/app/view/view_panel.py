@@ -15,6 +15,7 @@ from superqt.utils import qdebounced
 
 from optviz.app.learned.learned_warning import PlaneWarning
 from optviz.app.model import SceneModel
+from optviz.app.view.basins_layer import BasinsLayer
 from optviz.app.view.legend import Legend
 from optviz.render import SceneView
 from optviz.render.scene_setup import SURFACE_RESOLUTION, apply_camera, apply_race, apply_surface, apply_view_options
@@ -45,6 +46,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.hint.setStyleSheet("QLabel#view_hint { color: rgba(216,221,230,110); background: transparent; }")
         self.hint.adjustSize()
         self.plane_warning = PlaneWarning(model, self.gl)  # learned surfaces: says when the plane misleads
+        self.basins = BasinsLayer(model, self.scene_view, self.gl)  # View > Basins of attraction
         self.gl.installEventFilter(self)
         self._press: QtCore.QPointF | None = None
         self._dragging_start = False
@@ -197,6 +199,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.hint.adjustSize()
         self.hint.move(self.gl.width() - self.hint.width() - 12, self.gl.height() - self.hint.height() - 8)
         self.plane_warning.place()
+        self.basins.place()
 
     # ---- camera ------------------------------------------------------------------------------------------
     def reset_camera(self) -> None:
