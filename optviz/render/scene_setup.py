@@ -79,7 +79,9 @@ def apply_scene(
     view.reset_camera()
     apply_camera(view, scene)
     apply_race(view, result, scene.colors() if colors is None else colors)
+    basins = None
     if scene.view.basins != "off" and not scene.is_learned:
         from optviz.core.sweep.scene_basins import scene_basins
 
-        apply_basins(view, scene, scene_basins(scene))
+        basins = scene_basins(scene)
+    apply_basins(view, scene, basins)

@@ -186,3 +186,31 @@ def test_saved_scene_has_the_permissions_the_umask_gives(tmp_path):
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "s.toml").stat().st_mode) == 0o644  # not mkstemp's private 0600
+
+
+def test_basins_view_options_round_trip_and_are_checked():
+    scene = scene_from_toml(GOOD)
+    scene.view.basins, scene.view.basins_grid = "steps", 64
+    assert scene_from_toml(scene_to_toml(scene)) == scene
+    for edit, message in (
+        ({"basins": "colours"}, "basins 'colours' is not one of off, minima, steps"),
+        ({"basins": "minima", "basins_optimizer": 3}, "basins_optimizer=3 names no optimizer"),
+        ({"basins": "minima", "basins_grid": 1000}, "basins_grid=1000 is out of range"),
+    ):
+        bad = scene_from_toml(GOOD)
+        for key, value in edit.items():
+            setattr(bad.view, key, value)
+        with pytest.raises(SceneError, match=message):
+            bad.validate()
+
+
+def test_scene_basins_equal_the_sweep_of_the_chosen_optimizer():
+    from optviz.core.sweep import sweep_starts
+    from optviz.core.sweep.scene_basins import scene_basins
+
+    scene = Scene(surface="himmelblau", optimizers=[OptimizerEntry("sgd"), OptimizerEntry("adam", {"lr": 0.1})])
+    scene.steps, scene.view.basins, scene.view.basins_optimizer = 100, "minima", 1
+    basins = scene_basins(scene, 6)
+    direct = sweep_starts(scene.build_surface(), "adam", scene.run_config(1).hyperparams, 6, 6, 100)
+    np.testing.assert_array_equal(basins.cells.minimum, direct.cells.minimum)
+    assert basins.optimizer == "adam"

@@ -391,3 +391,43 @@ def test_lens_clear_of_moves_the_scene_right_of_an_overlay(scene):
         assert px[:, 0].min() >= box[2] - 0.5 and px[:, 0].max() <= W + 0.5
     # Clear already: no lens.
     assert scene.lens_clear_of((0.0, 0.0, 4.0, 4.0), (W, H)) == (1.0, (0.0, 0.0))
+
+
+def test_overlay_colours_the_top_by_domain_position(scene):
+    """A two-colour overlay (red on the left half of the domain, blue on the right) shows both colours, each
+    on its side of the view, and clearing it brings the colormap back."""
+    scene.set_surface(Paraboloid(), resolution=64)
+    scene.set_top_down(True)
+    plain = scene.render_image()
+    overlay = np.zeros((8, 16, 4), dtype=np.uint8)
+    overlay[..., 3] = 255
+    overlay[:, :8, :3] = RED
+    overlay[:, 8:, :3] = BLUE
+    scene.set_overlay(overlay)
+    img = scene.render_image()
+    red, blue = near_color(img, RED, 90), near_color(img, BLUE, 90)
+    assert red.mean() > 0.05 and blue.mean() > 0.05
+    columns = np.arange(img.shape[1])
+    assert columns[red.any(0)].mean() < columns[blue.any(0)].mean()  # red left of blue, as in the domain
+    scene.set_overlay(None)
+    np.testing.assert_allclose(scene.render_image().astype(int), plain.astype(int), atol=2)
+
+
+def test_the_exporters_scene_builder_drapes_the_scenes_basins(scene):
+    """`apply_scene` (what an export draws) computes and shows the basins when the scene's view asks."""
+    from optviz.core.scene import OptimizerEntry
+    from optviz.core.scene import Scene as SceneFile
+    from optviz.render.basins import MINIMUM_COLOURS
+    from optviz.render.scene_setup import apply_scene
+
+    file = SceneFile(surface="himmelblau", optimizers=[OptimizerEntry("adam", {"lr": 0.1})], steps=200)
+    file.view.basins, file.view.basins_grid = "minima", 24
+    apply_scene(scene, file, file.build_surface(), resolution=64)
+    overlay = scene.surface_item.overlay
+    assert overlay is not None and overlay.shape == (24, 24, 4)
+    colours = {tuple(c) for c in overlay[..., :3].reshape(-1, 3)}
+    expected = {tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in MINIMUM_COLOURS[:4]}
+    assert expected <= colours  # Himmelblau's four basins
+    file.view.basins = "off"
+    apply_scene(scene, file, file.build_surface(), resolution=64)
+    assert scene.surface_item.overlay is None
