@@ -84,3 +84,12 @@ def test_per_run_values_are_checked_like_single_values():
         group_rows(spec, {"beta1": np.array([0.9, 1.5])}, 2)
     with pytest.raises(OptvizError, match="3 per-run values for 2 runs"):
         group_rows(spec, {"lr": np.array([0.1, 0.2, 0.3])}, 2)
+
+
+def test_rows_the_library_refuses_say_why_and_the_rest_run():
+    surface = get_surface(SURFACE)
+    hp = {**get_optimizer("nesterov").defaults_for(SURFACE), "momentum": np.array([0.0, 0.9])}
+    result = run_race(surface, [RunConfig("nesterov", hp)], np.repeat([surface.start], 2, axis=0), 20)
+    assert result.status[0, 0] == "diverged" and "refused by the library" in result.reasons[0, 0]
+    assert "momentum" in result.reasons[0, 0]
+    assert result.status[0, 1] != "diverged" and np.isfinite(result.positions[0, 1, -1]).all()

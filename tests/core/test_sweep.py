@@ -90,7 +90,7 @@ def test_chunks_change_nothing(monkeypatch):
     surface = get_surface("rosenbrock")
     x, y = SweepAxis("lr", 1e-3, 0.1, 6, log=True), SweepAxis("beta2", 0.9, 0.999, 4, log=False)
     whole = sweep_hyperparams(surface, "adam", {}, x, y, np.array([surface.start]), STEPS)
-    monkeypatch.setattr(sweep_run, "CHUNK_BYTES", 5 * (STEPS + 1) * sweep_run._BYTES_PER_POINT)  # 5 rows a chunk
+    monkeypatch.setattr(sweep_run, "CHUNK_BYTES", 5 * (STEPS + 1) * sweep_run.BYTES_PER_POINT)  # 5 rows a chunk
     chunked = sweep_hyperparams(surface, "adam", {}, x, y, np.array([surface.start]), STEPS)
     np.testing.assert_array_equal(whole.cells.status, chunked.cells.status)
     # A chunk may hold one value of an axis only (then a plain number, not an array): round-off apart.

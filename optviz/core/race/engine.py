@@ -101,8 +101,16 @@ def _simulate_per_run(
     for group in group_rows(spec, hp, len(starts)):
         rows = group.rows
         row_noise = None if noise is None else noise[rows]
-        if use_fast:
+        try:
             spec.check_with_library(group.row_values(0))
+        except OptvizError as exc:
+            # The library refuses these rows' settings (Nesterov without momentum): they go nowhere, and say
+            # why, while the rest of a sweep runs.
+            positions[rows, 0] = starts[rows]
+            for m in rows:
+                errors[m] = f"refused by the library: {exc}"
+            continue
+        if use_fast:
             positions[rows], errs = run_fast(spec.fast(group.hp), surface, starts[rows], steps, row_noise, far, seed)
             for m, err in zip(rows, errs, strict=True):
                 errors[m] = err

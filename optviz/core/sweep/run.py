@@ -26,7 +26,7 @@ from optviz.core.sweep.summary import CellSummaries
 
 #: Bytes of race arrays one chunk may hold (positions, losses, norms, distances: ~80 bytes a point).
 CHUNK_BYTES = 96 * 2**20
-_BYTES_PER_POINT = 80
+BYTES_PER_POINT = 80
 
 
 class SweepCancelled(OptvizError):
@@ -97,7 +97,7 @@ def run_rows(
     """Summaries (R,) of R runs: row r from starts[r] with row r's hyperparameters (arrays of length R or
     numbers), seeing the gradient noise `noise_rows[r]` (an index into the race noise of `seed`) if any."""
     rows = len(starts)
-    chunk = max(1, CHUNK_BYTES // ((steps + 1) * _BYTES_PER_POINT))
+    chunk = max(1, CHUNK_BYTES // ((steps + 1) * BYTES_PER_POINT))
     noise = None
     if noise_rows is not None:
         noise = gradient_noise(surface, int(noise_rows.max()) + 1, steps, seed)
