@@ -40,6 +40,11 @@ class Encoder(ABC):
     def abort(self) -> None:
         self.close_quietly()
 
+    def interrupt(self) -> None:
+        """Asked from another thread while `close()` may be running: finish early if that takes long (the
+        file will be deleted). Most encoders' `close` is a short flush and ignore it."""
+        return
+
     def close_quietly(self) -> None:
         with contextlib.suppress(Exception):  # aborting: the file is deleted anyway
             self.close()
@@ -110,6 +115,7 @@ class GifEncoder(Encoder):
         self.count = 0
         self.frames_held = self.most_frames_held = 0
         self._closed = False
+        self._interrupted = False
         # Pass 1: the colour statistics.
         graph = av.filter.Graph()
         self._stats_src = graph.add_buffer(width=size[0], height=size[1], format="rgb24", time_base=self.time_base)
@@ -194,6 +200,8 @@ class GifEncoder(Encoder):
                             out.mux(packet)
 
                 for i, frame in enumerate(spool.decode(video=0)):
+                    if self._interrupted:  # cancelled during the second pass: the file is thrown away
+                        return
                     frame = frame.reformat(format="rgb24")
                     frame.pts = i
                     frame.time_base = self.time_base
@@ -209,6 +217,9 @@ class GifEncoder(Encoder):
             with contextlib.suppress(Exception):
                 self._spool.close()
             self.spool.unlink(missing_ok=True)
+
+    def interrupt(self) -> None:
+        self._interrupted = True
 
     def abort(self) -> None:
         # Skip the palette pass: nothing of it would be kept.

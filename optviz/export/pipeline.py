@@ -68,11 +68,16 @@ class ExportJob:
         self.colors = list(colors) if colors is not None else scene.colors()
         self.camera = camera
         self._cancel = threading.Event()
+        self._thread: EncoderThread | None = None
         self.timeline: Timeline | None = None if result is None else make_timeline(settings, result.steps)
 
     def cancel(self) -> None:
-        """Stop at the next frame (safe from any thread); the partial file is removed."""
+        """Stop at the next frame (safe from any thread; a GIF's second pass stops too); the partial file is
+        removed."""
         self._cancel.set()
+        thread = self._thread
+        if thread is not None:
+            thread.encoder.interrupt()
 
     @property
     def cancelled(self) -> bool:
@@ -165,7 +170,7 @@ class ExportJob:
                 return
             total = self.timeline.frames
             yield Progress("rendering", 0, total, time.monotonic() - start, None, out)
-            thread = EncoderThread(
+            thread = self._thread = EncoderThread(
                 open_encoder(target.temp, settings.format, settings.size, settings.fps, settings.quality)
             )
             render_start = time.monotonic()
