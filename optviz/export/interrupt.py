@@ -9,7 +9,8 @@ block ends after a signal, `ExportInterrupted` is raised: the command prints its
 
 Qt's eglfs platform installs its own SIGINT and SIGTERM handlers when the application is created, which
 only a running event loop would serve (an export runs none): `install()` must be called again after the
-application exists. Signal handlers can only be set from the main thread; elsewhere this does nothing.
+application exists. A signal that was ignored when the export began (`nohup` ignores SIGHUP) stays ignored.
+Signal handlers can only be set from the main thread; elsewhere this does nothing.
 """
 
 from __future__ import annotations
@@ -55,8 +56,12 @@ class SignalGuard:
         if threading.current_thread() is not threading.main_thread():
             return
         for sig in SIGNALS:
-            previous = signal.signal(sig, self._handle)
-            self._previous.setdefault(sig, previous)  # the first one seen is what is restored
+            if sig not in self._previous:  # the first one seen is what is restored
+                self._previous[sig] = signal.getsignal(sig)
+            # A signal this process was started ignoring stays ignored (`nohup` ignores SIGHUP; a shell's
+            # background job, SIGINT): that was the caller's wish, not something to take over.
+            ignored = self._previous[sig] == signal.SIG_IGN
+            signal.signal(sig, signal.SIG_IGN if ignored else self._handle)
 
     def restore(self) -> None:
         for sig, previous in self._previous.items():

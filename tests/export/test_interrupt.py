@@ -63,3 +63,16 @@ def test_off_the_main_thread_it_does_nothing():
     thread.start()
     thread.join()
     assert seen == [False] and signal.getsignal(signal.SIGINT) == before
+
+
+def test_a_signal_ignored_before_stays_ignored():
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    try:
+        with stop_on_signals() as guard:
+            guard.install()
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            signal.raise_signal(signal.SIGHUP)
+            assert not guard.interrupted
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
