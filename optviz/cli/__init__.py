@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from optviz import __version__
 from optviz.core.errors import OptvizError
+from optviz.export.interrupt import ExportInterrupted
 
 EXIT_USAGE = 2
 
@@ -85,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog = f"optviz {args.command}" if args.command else "optviz"
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return EXIT_USAGE
+    except ExportInterrupted as exc:  # Ctrl+C, SIGTERM or SIGHUP during an export: one line, 128 + the signal
+        prog = f"optviz {args.command}" if args.command else "optviz"
+        sys.stderr.write(f"{prog}: {exc}\n")
+        return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("optviz: interrupted\n")
         return 130

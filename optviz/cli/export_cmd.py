@@ -87,25 +87,42 @@ def settings_from_args(args: argparse.Namespace) -> ExportSettings:
 
 
 def export(scene: Scene, settings: ExportSettings, label: str = "exporting") -> int:
-    """Run an export with a progress bar; returns the number of frames written."""
+    """Run an export with a progress bar; returns the number of frames written.
+
+    Ctrl+C, SIGTERM or SIGHUP stop it between two frames: the temporary goes, the target keeps its old bytes,
+    and `ExportInterrupted` says so in one line (`optviz.cli.main` exits with 128 + the signal's number)."""
     from optviz.export.headless import ensure_gui_application
+    from optviz.export.interrupt import ExportInterrupted, stop_on_signals
 
-    app = ensure_gui_application()  # noqa: F841 (kept alive while rendering)
-    from optviz.export.pipeline import ExportJob
+    out = Path(settings.out)
+    existed = out.exists() or out.is_symlink()
+    with stop_on_signals() as guard:
+        app = ensure_gui_application()  # noqa: F841 (kept alive while rendering)
+        guard.install()  # again: Qt's eglfs platform has just put its own SIGINT and SIGTERM handlers in
+        from optviz.export.pipeline import ExportJob
 
-    job = ExportJob(scene, settings)
-    bar = ProgressBar(label)
-    last = None
-    try:
-        with contextlib.closing(job.run()) as progress:
-            for last in progress:
-                if last.frames_total <= 0:
-                    bar.show(0.0, f"{last.phase}…")
-                else:
-                    done, total = last.frames_done, last.frames_total
-                    bar.show(done / total, f"{done}/{total} frames, {format_seconds(last.eta_s)} left")
-    finally:
-        bar.close()
+        job = ExportJob(scene, settings)
+        guard.on_signal(job.cancel)
+        bar = ProgressBar(label)
+        last = None
+        try:
+            with contextlib.closing(job.run()) as progress:
+                for last in progress:
+                    if guard.interrupted and last.phase != "done":
+                        break  # closing the export removes its temporary
+                    if last.frames_total <= 0:
+                        bar.show(0.0, f"{last.phase}…")
+                    else:
+                        done, total = last.frames_done, last.frames_total
+                        bar.show(done / total, f"{done}/{total} frames, {format_seconds(last.eta_s)} left")
+        finally:
+            bar.close()
+        if guard.interrupted:
+            name = f"interrupted by {ExportInterrupted(guard.signum).signal_name}"
+            if last is not None and last.phase == "done":  # the signal came as the file was put in place
+                raise ExportInterrupted(guard.signum, f"{name} after {out} was complete")
+            left = f"{out} left as it was" if existed else "nothing written"
+            raise ExportInterrupted(guard.signum, f"{name}; {left}")
     return last.frames_done if last is not None else 0
 
 

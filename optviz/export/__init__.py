@@ -6,6 +6,7 @@
   cancellable generator of `Progress`, driven by the command line's progress bar or the app's dialog.
 - `encoders` (PyAV) and `encoder_thread`; `target` (temporary file renamed when complete).
 - `headless`: picks the Qt platform (xcb, eglfs surfaceless, or an Xvfb it starts) before Qt loads.
+- `interrupt`: Ctrl+C, SIGTERM and SIGHUP during an export cancel it cleanly (the target keeps its bytes).
 - `trajectories`: the JSON and CSV of a race.
 
 This package imports nothing heavy at import time, so `optviz --help` stays fast; Qt, OpenGL and PyAV are

@@ -5,7 +5,9 @@
   Qt aborts the whole process when a platform plugin fails, so the platform is first tried in a short
   subprocess; only a platform that worked there is used here.
 - Where that is impossible: an Xvfb this process starts (and stops at exit), if `Xvfb` is installed;
-  otherwise one line naming what to install.
+  otherwise one line naming what to install. The Xvfb runs in a session of its own (a Ctrl+C at the terminal
+  is for optviz, which stops the export cleanly, not for the X server under it) and, on Linux, is killed by
+  the kernel when optviz dies, however it dies (`PR_SET_PDEATHSIG`): no orphaned X server.
 
 `OPTVIZ_HEADLESS=eglfs|xvfb` forces one of the two no-display paths (tests, or a machine where one misbehaves).
 Everything here must run before `PySide6.QtGui` makes an application and before anything imports `OpenGL`
@@ -15,8 +17,10 @@ Everything here must run before `PySide6.QtGui` makes an application and before 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -65,12 +69,45 @@ def has_display() -> bool:
 def _eglfs_works() -> bool:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")} | EGLFS_ENV
     try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S
+        proc = subprocess.run(  # its own session: a Ctrl+C now is for the export, not a reason to fail the probe
+            [sys.executable, "-c", _PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            start_new_session=True,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return proc.returncode == 0 and "optviz-gl-ok" in proc.stdout
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent_preexec():
+    """A `preexec_fn` that makes the child get SIGKILL when this process (its parent) dies, on Linux; None
+    elsewhere (no such kernel feature). Runs in the child between fork and exec, so it only calls prctl."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+def spawn_dying_with_parent(argv: list[str], **popen_kwargs) -> subprocess.Popen:
+    """`subprocess.Popen(argv)` in a session of its own, killed when this process dies (see the module doc)."""
+    return subprocess.Popen(argv, preexec_fn=die_with_parent_preexec(), start_new_session=True, **popen_kwargs)
 
 
 def start_xvfb() -> str:
@@ -82,7 +119,7 @@ def start_xvfb() -> str:
     read_fd, write_fd = os.pipe()
     try:
         # -displayfd: Xvfb picks a free display number and writes it to the pipe once it is ready.
-        proc = subprocess.Popen(
+        proc = spawn_dying_with_parent(
             [binary, "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
             pass_fds=(write_fd,),
             stdout=subprocess.DEVNULL,

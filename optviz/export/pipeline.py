@@ -68,19 +68,36 @@ class ExportJob:
         self.colors = list(colors) if colors is not None else scene.colors()
         self.camera = camera
         self._cancel = threading.Event()
+        self._thread: EncoderThread | None = None
         self.timeline: Timeline | None = None if result is None else make_timeline(settings, result.steps)
 
     def cancel(self) -> None:
-        """Stop at the next frame (safe from any thread); the partial file is removed."""
+        """Stop at the next frame (safe from any thread; a GIF's second pass stops too); the partial file is
+        removed."""
         self._cancel.set()
+        thread = self._thread
+        if thread is not None:
+            thread.encoder.interrupt()
 
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def ensure_race(self) -> RaceResult:
+    def ensure_race(self) -> RaceResult | None:
+        """The race (run now if it was not handed over); None when cancelled while a learned race trained."""
         if self.result is None:
-            self.result = self.scene.run()
+            if self.scene.is_learned:  # minutes of training: stop as soon as cancelled
+                from optviz.core.learn.session import learned_race_steps
+
+                steps = learned_race_steps(
+                    self.scene.learned, self.scene.run_configs(), self.scene.steps, cancelled=self._cancel.is_set
+                )
+                result = next((p.result for p in steps if p.result is not None), None)
+                if result is None:
+                    return None
+                self.result = result
+            else:
+                self.result = self.scene.run()
             self.timeline = make_timeline(self.settings, self.result.steps)
         return self.result
 
@@ -97,6 +114,8 @@ class ExportJob:
         from optviz.render.scene_setup import apply_scene
 
         result = self.ensure_race()
+        if result is None:
+            return
         timeline = self.timeline
         settings = self.settings
         w, h = settings.size
@@ -139,17 +158,22 @@ class ExportJob:
         thread: EncoderThread | None = None
         start = time.monotonic()
         finished = False
+        done = 0
         try:
             if self.result is None:
                 yield Progress("racing", 0, 0, 0.0, None, out)
                 self.ensure_race()
+            if self.cancelled:
+                target.discard()
+                finished = True
+                yield Progress("cancelled", 0, 0, time.monotonic() - start, None, out)
+                return
             total = self.timeline.frames
             yield Progress("rendering", 0, total, time.monotonic() - start, None, out)
-            thread = EncoderThread(
+            thread = self._thread = EncoderThread(
                 open_encoder(target.temp, settings.format, settings.size, settings.fps, settings.quality)
             )
             render_start = time.monotonic()
-            done = 0
             with contextlib.closing(self.frames()) as frames:
                 for frame in frames:
                     if self.cancelled:
@@ -165,7 +189,14 @@ class ExportJob:
                 yield Progress("cancelled", done, total, time.monotonic() - start, None, out)
                 return
             yield Progress("finishing", done, total, time.monotonic() - start, 0.0, out)
-            thread.finish()
+            if not self.cancelled:
+                thread.finish()
+            if self.cancelled:  # while finishing (a GIF's palette pass takes a while): the target stays as it was
+                thread.abort()
+                target.discard()
+                finished = True
+                yield Progress("cancelled", done, total, time.monotonic() - start, None, out)
+                return
             target.commit()
             finished = True
             yield Progress("done", done, total, time.monotonic() - start, 0.0, out)

@@ -128,7 +128,7 @@ def parse_overlays(text: str) -> frozenset[str]:
 
 
 def default_size(fmt: str) -> tuple[int, int]:
-    # A GIF's palette pass keeps every frame in memory, and GIFs are shared small: half of 720p.
+    # GIFs are shared small (and every pixel costs a 256-colour palette lookup): half of 720p.
     return (640, 360) if fmt == "gif" else (1280, 720)
 
 

@@ -1,12 +1,17 @@
 """Where an export is written: a hidden temporary file (or folder) beside the target, renamed over it only
 when complete. A cancel, a crash or a full disk therefore leaves no half-written video behind, and an
 existing file is replaced only when asked (`force`).
+
+A folder of PNG frames is replaced (with `force`) only when it holds nothing but optviz's frames
+(`frame_00000.png`, ...): the frames are written into a new hidden folder that is swapped in whole, and the
+old folder is deleted, so anything else in it would be lost. A folder holding anything else is refused.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +31,19 @@ def describe_os_error(path: Path | str, exc: BaseException) -> OptvizError:
     return OptvizError(f"cannot write {path}: {reason}")
 
 
+#: The files a PNG export writes (`PngSequenceEncoder`): the only ones a forced export may delete.
+FRAME_NAME = re.compile(r"frame_[0-9]{5,}\.png")
+
+
+def foreign_entry(folder: Path) -> str | None:
+    """The name of something in `folder` that is not an optviz frame (a regular file named frame_NNNNN.png),
+    or None when it holds only frames."""
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if not FRAME_NAME.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+            return entry.name
+    return None
+
+
 def check_target(out: Path, is_folder: bool, force: bool) -> None:
     """Fail early (before any race or frame) when the target cannot or may not be written."""
     out = Path(out)
@@ -42,6 +60,16 @@ def check_target(out: Path, is_folder: bool, force: bool) -> None:
             raise OptvizError(f"cannot write {out}: it is {kind}")
         if not force:
             raise OptvizError(f"{out} already exists (use --force to replace it)")
+        if is_folder:
+            try:
+                foreign = foreign_entry(out)
+            except OSError as exc:
+                raise describe_os_error(out, exc) from None
+            if foreign is not None:
+                raise OptvizError(
+                    f"will not replace the folder {out}: it holds {foreign!r}, which is not an optviz frame "
+                    "(only a folder of frame_NNNNN.png files is replaced; choose a new or empty folder)"
+                )
 
 
 class OutputTarget:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 
 import av
 import numpy as np
@@ -132,3 +133,24 @@ def test_snapshot_at_any_size(short_window, tmp_path):
     corner = (slice(0, 130), slice(0, 200 * 3))
     assert pa[corner].std() > pb[corner].std() + 5  # the legend's text
     assert pb.std() > 10  # the scene itself, not a blank frame
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_cancels_the_export_and_keeps_the_old_file(qtbot, short_window, tmp_path, monkeypatch, sig):
+    out = tmp_path / "race.mp4"
+    out.write_bytes(b"old video")
+    dialog = dialog_for(short_window, out)
+    dialog.length_box.setValue(30.0)
+    buttons = QtWidgets.QMessageBox.StandardButton
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *args, **kwargs: buttons.Yes)
+    before = signal.getsignal(sig)
+    assert dialog.start(), dialog.last_error
+    assert signal.getsignal(sig) != before  # the export's own handler while it runs
+    qtbot.waitUntil(lambda: dialog.progress.value() >= 2, timeout=60_000)
+    with qtbot.waitSignal(dialog.finished_export, timeout=60_000) as done:
+        signal.raise_signal(sig)
+    assert done.args == [""] and not dialog.running
+    assert dialog.status.text() == f"interrupted by {sig.name}: export cancelled; race.mp4 left as it was"
+    assert out.read_bytes() == b"old video" and [p.name for p in tmp_path.iterdir()] == ["race.mp4"]
+    assert signal.getsignal(sig) == before  # the app's handlers are back
+    dialog.close()

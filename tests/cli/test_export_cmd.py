@@ -95,3 +95,17 @@ def test_optviz_with_no_display_renders_the_default_race(tmp_path):
     assert str(video) in line and "no display" in line and "optviz export" in line
     count, size = frame_count(video)
     assert size == (320, 240) and count == 300  # 10 s at 30 frames/s
+
+
+def test_force_on_a_folder_with_other_files_is_refused_in_one_line(cli, no_display, tmp_path):
+    out = tmp_path / "frames"
+    out.mkdir()
+    (out / "frame_00000.png").write_bytes(b"old frame")
+    (out / "thesis.tex").write_text("not optviz's")
+    proc = cli("export", *SMALL, "--out", str(out), "--force")
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert "thesis.tex" in line and "will not replace" in line
+    assert sorted(p.name for p in out.iterdir()) == ["frame_00000.png", "thesis.tex"]
+    assert (out / "thesis.tex").read_text() == "not optviz's"
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]

@@ -141,3 +141,30 @@ def test_a_learned_scene_exports_its_grid_and_paths(qapp, tmp_path, monkeypatch)
     assert near(frame, RED).sum() > 5 and near(frame, MAGENTA).sum() > 5  # both paths
     data = race_json(scene, job.result)
     assert data["surface"]["name"] == "learned" and data["surface"]["learned"]["model"] == "mlp"
+
+
+@pytest.mark.parametrize("when", ["finishing", "second pass"])
+def test_a_cancel_while_finishing_a_gif_keeps_the_file_it_replaces(qapp, tmp_path, race_scene, monkeypatch, when):
+    from optviz.export.encoders import GifEncoder
+
+    out = tmp_path / "race.gif"
+    out.write_bytes(b"old gif")
+    job = ExportJob(race_scene, settings(out, force=True))
+    dither_graph = GifEncoder._dither_graph
+    passes = []
+
+    def cancel_then_dither(encoder, palette):
+        passes.append(encoder)
+        job.cancel()  # what a signal handler does while the encoder thread reads the spool back
+        return dither_graph(encoder, palette)
+
+    monkeypatch.setattr(GifEncoder, "_dither_graph", cancel_then_dither)
+    phases = []
+    for progress in job.run():
+        phases.append(progress.phase)
+        if progress.phase == "finishing" and when == "finishing":
+            job.cancel()
+    assert phases[-1] == "cancelled" and "done" not in phases
+    assert len(passes) == (1 if when == "second pass" else 0)
+    assert passes == [] or passes[0].most_frames_held == 0  # the second pass stopped before its first frame
+    assert out.read_bytes() == b"old gif" and [p.name for p in tmp_path.iterdir()] == ["race.gif"]

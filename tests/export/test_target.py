@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from optviz.core.errors import OptvizError
 from optviz.export.target import OutputTarget
 
 
@@ -39,3 +40,42 @@ def test_a_committed_export_has_the_permissions_the_umask_gives(tmp_path, is_fol
         os.umask(previous)
     assert stat.S_IMODE(out.stat().st_mode) == (0o755 if is_folder else 0o644)
     assert os.listdir(tmp_path) == [out.name]
+
+
+def frames_folder(folder, count=3):
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"frame_{i:05d}.png").write_bytes(b"old frame")
+    return folder
+
+
+def test_force_replaces_a_folder_of_frames_only(tmp_path):
+    out = frames_folder(tmp_path / "frames")
+    target = OutputTarget(out, is_folder=True, force=True)
+    (target.temp / "frame_00000.png").write_bytes(b"new frame")
+    target.commit()
+    assert sorted(os.listdir(out)) == ["frame_00000.png"] and (out / "frame_00000.png").read_bytes() == b"new frame"
+    assert os.listdir(tmp_path) == ["frames"]
+
+
+@pytest.mark.parametrize("other", ["notes.txt", "frame_1.png", "frame_00003.jpg", ".hidden", "sub/"])
+def test_force_refuses_a_folder_holding_anything_but_frames(tmp_path, other):
+    out = frames_folder(tmp_path / "frames")
+    if other.endswith("/"):
+        (out / other.rstrip("/")).mkdir()
+    else:
+        (out / other).write_text("not optviz's")
+    before = sorted(os.listdir(out))
+    with pytest.raises(OptvizError, match=rf"will not replace the folder .*frames: it holds '{other.rstrip('/')}'"):
+        OutputTarget(out, is_folder=True, force=True)
+    assert sorted(os.listdir(out)) == before and os.listdir(tmp_path) == ["frames"]
+
+
+def test_a_file_that_appears_in_the_folder_while_exporting_is_kept(tmp_path):
+    out = frames_folder(tmp_path / "frames")
+    target = OutputTarget(out, is_folder=True, force=True)
+    (out / "notes.txt").write_text("written meanwhile")
+    with pytest.raises(OptvizError, match=r"notes\.txt"):
+        target.commit()
+    assert (out / "notes.txt").read_text() == "written meanwhile" and len(os.listdir(out)) == 4
+    assert os.listdir(tmp_path) == ["frames"]

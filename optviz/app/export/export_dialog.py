@@ -6,6 +6,10 @@ render on this (the GUI) thread, one per event-loop turn, so the window stays re
 are shared with the on-screen view (AA_ShareOpenGLContexts), and a second thread setting their uniforms
 while the view paints would corrupt both pictures. Encoding, the other half of the work, runs on the
 export's encoder thread.
+
+While an export runs, Ctrl+C, SIGTERM and SIGHUP cancel it (`optviz.export.interrupt`) instead of killing the
+app halfway through a file: the temporary is removed, the file being replaced keeps its bytes, and the
+dialog says so; the handlers in place before come back when the export ends.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ class ExportDialog(QtWidgets.QDialog):
         self.model, self.view_panel = model, view_panel
         self.job = None
         self._steps = None
+        self._signals = None  # the SignalGuard of the running export
+        self._replacing = False
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(0)  # one frame per event-loop turn
         self._timer.timeout.connect(self._advance)
@@ -276,6 +282,12 @@ class ExportDialog(QtWidgets.QDialog):
             self._steps = self.job.run()
         except OptvizError as exc:
             return self._error(str(exc))
+        from optviz.export.interrupt import SignalGuard
+
+        self._replacing = force
+        self._signals = SignalGuard()
+        self._signals.on_signal(self.job.cancel)
+        self._signals.install()
         self.progress.setMaximum(self.job.timeline.frames)
         self.progress.setValue(0)
         self.status.setText("starting…")
@@ -318,14 +330,25 @@ class ExportDialog(QtWidgets.QDialog):
             self._end(str(progress.out))
             self.status.setText(f"wrote {progress.out.name}")
         elif progress.phase == "cancelled":
+            signum = self._signals.signum if self._signals is not None else None
             self._end("")
-            self.status.setText("cancelled; nothing written")
+            if signum is not None:
+                from optviz.export.interrupt import ExportInterrupted
+
+                name = ExportInterrupted(signum).signal_name
+                left = f"{progress.out.name} left as it was" if self._replacing else "nothing written"
+                self.status.setText(f"interrupted by {name}: export cancelled; {left}")
+            else:
+                self.status.setText("cancelled; nothing written")
 
     def _end(self, path: str) -> None:
         self._timer.stop()
         if self._steps is not None:
             self._steps.close()  # after an error or cancel: removes the temporary
         self._steps = None
+        if self._signals is not None:
+            self._signals.restore()
+            self._signals = None
         self._set_running(False)
         self.finished_export.emit(path)
 
