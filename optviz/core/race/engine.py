@@ -195,9 +195,10 @@ def score(
 
     with np.errstate(all="ignore"):
         grads = surface.grad_np(positions)
-        grad_norms = np.linalg.norm(grads, axis=-1)
+        grad_norms = np.hypot(grads[..., 0], grads[..., 1])
         update_norms = np.zeros_like(losses)
-        update_norms[..., 1:] = np.linalg.norm(np.diff(positions, axis=2), axis=-1)
+        steps_moved = np.diff(positions, axis=2)
+        update_norms[..., 1:] = np.hypot(steps_moved[..., 0], steps_moved[..., 1])
         distances = surface.distance_to_minimum(positions)
     losses = np.where(after, np.nan, losses)
     grad_norms = np.where(after, np.nan, grad_norms)

@@ -79,9 +79,13 @@ class Surface(ABC):
         points = np.asarray(points, dtype=np.float64)
         if not self.minima:
             return np.full(points.shape[:-1], np.inf)
-        mins = np.asarray(self.minima, dtype=np.float64)
-        d = np.linalg.norm(points[..., None, :] - mins, axis=-1)
-        return d.min(axis=-1)
+        # One minimum at a time: no (..., minima, 2) temporary, which dominated scoring a large sweep.
+        x, y = points[..., 0], points[..., 1]
+        nearest = None
+        for mx, my in self.minima:
+            d = np.hypot(x - mx, y - my)
+            nearest = d if nearest is None else np.minimum(nearest, d, out=nearest)
+        return nearest
 
 
 @dataclass(frozen=True)
