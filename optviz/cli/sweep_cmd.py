@@ -74,6 +74,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tune_p.add_argument("--budget", type=int, default=24, metavar="N", help="learning rates tried (default 24)")
     tune_p.add_argument("--starts", type=int, default=16, metavar="K", help="random starts (default 16)")
     tune_p.add_argument(
+        "--budgets",
+        metavar="N,N,...",
+        help="shorter step counts to score the same runs after too (the best lr per budget)",
+    )
+    tune_p.add_argument(
         "--also",
         metavar="PARAM=LO:HI:N[:log]",
         help="a second hyperparameter searched too, for the optimizers that have it",
@@ -292,6 +297,19 @@ def run_basins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _budgets(text: str | None, steps: int) -> tuple[int, ...]:
+    """`--budgets 100,300` -> (100, 300), each a whole number of steps from 1 to the step count."""
+    if not text:
+        return ()
+    values = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 1 <= int(part) <= steps:
+            raise OptvizError(f"--budgets {text!r}: each budget must be a whole number of steps from 1 to {steps}")
+        values.append(int(part))
+    return tuple(values)
+
+
 def run_tune(args: argparse.Namespace) -> int:
     _check(args, "json", "png")
     if not 2 <= args.budget <= 512:
@@ -308,8 +326,11 @@ def run_tune(args: argparse.Namespace) -> int:
                 second[name] = parse_axis(args.also, schema)
         if not second:
             raise OptvizError(f"no optimizer given has {args.also.partition('=')[0].strip()!r}")
+    budgets = _budgets(args.budgets, args.steps)
     starts = random_starts(surface, args.starts, args.seed)
-    results = tune(surface, entries, args.budget, starts, args.steps, args.seed, args.tolerance, second)
+    results = tune(
+        surface, entries, args.budget, starts, args.steps, args.seed, args.tolerance, second, budgets=budgets
+    )
     objective = OBJECTIVE.format(k=args.starts, steps=args.steps)
     if args.json:
         data = {
@@ -329,6 +350,15 @@ def run_tune(args: argparse.Namespace) -> int:
                     "objective": [finite_list(row) for row in r.objective],
                     "best": r.best or None,
                     "best_objective": finite_list([r.best_objective])[0],
+                    "by_budget": [
+                        {
+                            "steps": b,
+                            "objective": [finite_list(row) for row in objective_b],
+                            "best": best_b or None,
+                            "best_objective": finite_list([score_b])[0],
+                        }
+                        for b, (objective_b, best_b, score_b) in r.by_budget.items()
+                    ],
                 }
                 for r in results
             ],
@@ -355,6 +385,11 @@ def run_tune(args: argparse.Namespace) -> int:
             curves,
             best,
         )
+    if budgets:
+        sys.stdout.write("best lr by step budget: " + ", ".join(f"{b}" for b in sorted(results[0].by_budget)) + "\n")
+        for r in results:
+            lrs = [f"{best['lr']:.3g}" if best else "-" for _, best, _ in (r.by_budget[b] for b in sorted(r.by_budget))]
+            sys.stdout.write(f"  {r.optimizer}: {' / '.join(lrs)}\n")
     width = max(len(r.optimizer) for r in results)
     sys.stdout.write(f"{objective}\n")
     for r in sorted(results, key=lambda r: r.best_objective):

@@ -137,6 +137,8 @@ def test_tune_ranks_optimizers_by_one_objective(cli, tmp_path):
         (["basins", "--optimizer", "adam", "--grid", "0x4"], "grid"),
         (["tune", "--optimizer", "adam", "--budget", "1"], "budget"),
         (["tune", "--optimizer", "adam", "--also", "momentum=0:0.9:3"], "momentum"),
+        (["tune", "--optimizer", "adam", "--steps", "50", "--budgets", "10,60"], "budgets"),
+        (["tune", "--optimizer", "adam", "--budgets", "ten"], "budgets"),
     ],
 )
 def test_bad_input_is_one_line_and_no_file(cli, tmp_path, args, message):
@@ -149,3 +151,26 @@ def test_bad_input_is_one_line_and_no_file(cli, tmp_path, args, message):
 def test_nothing_to_write_is_refused_before_work(cli):
     out = cli("sweep", "--optimizer", "adam")
     assert out.returncode == 2 and "nothing to write" in out.stderr
+
+
+def test_tune_scores_shorter_budgets_too(cli, tmp_path):
+    out = cli(
+        "tune",
+        "--optimizer",
+        "adam",
+        "--budget",
+        "4",
+        "--starts",
+        "2",
+        "--steps",
+        "60",
+        "--budgets",
+        "20,40",
+        "--json",
+        tmp_path / "t.json",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "best lr by step budget: 20, 40, 60" in out.stdout
+    (entry,) = json.loads((tmp_path / "t.json").read_text())["optimizers"]
+    assert [b["steps"] for b in entry["by_budget"]] == [20, 40, 60]
+    assert entry["by_budget"][-1]["best"] == entry["best"]

@@ -163,3 +163,18 @@ def test_axes_default_to_the_schemas_range_and_scale():
     assert not beta.log and beta.values[0] == 0.5 and beta.values[-1] == 0.99
     with pytest.raises(OptvizError, match="different hyperparameters"):
         sweep_hyperparams(get_surface("rosenbrock"), "adam", {}, lr, lr, np.zeros((1, 2)), 10)
+
+
+def test_shorter_budgets_score_the_same_runs_as_shorter_races():
+    surface = get_surface("rosenbrock")
+    starts = random_starts(surface, 3, seed=5)
+    (long,) = tune(surface, [("adam", {})], 5, starts, STEPS, lr_range=(1e-3, 1.0), budgets=(40, 90))
+    assert sorted(long.by_budget) == [40, 90, STEPS]
+    for budget in (40, 90):
+        (short,) = tune(surface, [("adam", {})], 5, starts, budget, lr_range=(1e-3, 1.0))
+        objective, best, best_objective = long.by_budget[budget]
+        np.testing.assert_allclose(objective, short.objective, rtol=1e-12)
+        assert best == short.best and best_objective == short.best_objective
+    np.testing.assert_array_equal(long.by_budget[STEPS][0], long.objective)
+    with pytest.raises(OptvizError, match="step budget"):
+        tune(surface, [("adam", {})], 5, starts, STEPS, budgets=(STEPS + 1,))

@@ -482,8 +482,17 @@ class SensitivityPanel(QtWidgets.QWidget):
         self.info.setText(f"tuning {len(ks)} optimizers: {TUNE_BUDGET} learning rates x {TUNE_STARTS} starts…")
 
         def run(_n: int, cancelled):
+            budgets = tuple(b for b in (scene.steps // 4, scene.steps // 2) if b >= 1)
             results = tune(
-                surface, entries, TUNE_BUDGET, starts, scene.steps, scene.seed, scene.tolerance, cancelled=cancelled
+                surface,
+                entries,
+                TUNE_BUDGET,
+                starts,
+                scene.steps,
+                scene.seed,
+                scene.tolerance,
+                cancelled=cancelled,
+                budgets=budgets,
             )
             return ks, previous, results, scene.steps
 
@@ -518,7 +527,17 @@ class SensitivityPanel(QtWidgets.QWidget):
         self._undo = previous
         self.undo_button.setEnabled(True)
         self.model.apply_tuning(values, marks)
-        self.info.setText(f"Each optimizer set to its best learning rate ({objective}).")
+        # Where the best learning rate moves with the step budget, a short race would pick another winner.
+        budgets = sorted(self.tune_results[0][1].by_budget) if self.tune_results else []
+        moves = []
+        for k, r in self.tune_results:
+            lrs = [best.get("lr") for _, best, _ in (r.by_budget[b] for b in budgets)]
+            text = " / ".join("-" if lr is None else f"{lr:.2g}" for lr in lrs)
+            moves.append(f"{html.escape(self.model.display_name(k))} {text}")
+        self.info.setText(
+            f"Each optimizer set to its best learning rate ({html.escape(objective)}). Best lr after "
+            f"{' / '.join(map(str, budgets))} steps: " + "; ".join(moves)
+        )
 
     def undo_tuning(self) -> None:
         if self._undo is None:

@@ -79,8 +79,12 @@ class StartSweep:
 
 def median_final_loss(cells: CellSummaries) -> np.ndarray:
     """Median over the last axis (the starts) of the final loss; diverged runs count as +inf."""
-    losses = np.where(np.isnan(cells.final_loss), np.inf, cells.final_loss)
-    return np.median(losses, axis=-1)
+    return median_loss(cells.final_loss)
+
+
+def median_loss(losses: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Median over `axis` (the starts); NaN (a diverged run) counts as +inf."""
+    return np.median(np.where(np.isnan(losses), np.inf, losses), axis=axis)
 
 
 def run_rows(
@@ -93,9 +97,11 @@ def run_rows(
     seed: int,
     tolerance: float,
     cancelled: Callable[[], bool] | None = None,
+    checkpoints: tuple[int, ...] = (),
 ) -> CellSummaries:
     """Summaries (R,) of R runs: row r from starts[r] with row r's hyperparameters (arrays of length R or
-    numbers), seeing the gradient noise `noise_rows[r]` (an index into the race noise of `seed`) if any."""
+    numbers), seeing the gradient noise `noise_rows[r]` (an index into the race noise of `seed`) if any;
+    `checkpoints`: the step counts whose losses `budget_loss` keeps."""
     rows = len(starts)
     chunk = max(1, CHUNK_BYTES // ((steps + 1) * BYTES_PER_POINT))
     noise = None
@@ -116,7 +122,7 @@ def run_rows(
             tolerance,
             noise=None if noise is None else noise[noise_rows[lo:hi]],
         )
-        parts.append(CellSummaries.from_race(race, surface).reshape(-1))
+        parts.append(CellSummaries.from_race(race, surface, checkpoints).reshape(-1))
     return CellSummaries.concat(parts, axis=0)
 
 

@@ -29,7 +29,9 @@ class CellSummaries:
     - minimum: the index of the known minimum that step came close to (`surface.minima`), -1 if none;
     - status: "converged", "diverged" or "running" (the race's own status);
     - stopped_at: the step it converged or diverged at, -1 if neither; reason: why it diverged ("" if not);
-    - final: the last drawn point (the last finite one for a diverged run), shape (..., 2).
+    - final: the last drawn point (the last finite one for a diverged run), shape (..., 2);
+    - budget_loss: the loss after each of a few step counts (`checkpoints`, the last being the race's steps),
+      shape (..., B), NaN once diverged: one race answers "what if the budget were shorter".
     """
 
     final_loss: np.ndarray
@@ -40,10 +42,12 @@ class CellSummaries:
     stopped_at: np.ndarray
     reason: np.ndarray
     final: np.ndarray
+    budget_loss: np.ndarray
 
     @classmethod
-    def from_race(cls, race: RaceResult, surface: Surface) -> CellSummaries:
-        """Summaries of every run of `race`, shape (K, M)."""
+    def from_race(cls, race: RaceResult, surface: Surface, checkpoints: tuple[int, ...] = ()) -> CellSummaries:
+        """Summaries of every run of `race`, shape (K, M); `checkpoints` are the step counts of `budget_loss`
+        (the race's own step count when empty)."""
         k_count, m_count = race.status.shape
         last = np.take_along_axis(race.positions, np.full((k_count, m_count, 1, 2), race.steps), axis=2)[:, :, 0]
         with np.errstate(all="ignore"):
@@ -66,6 +70,7 @@ class CellSummaries:
             stopped_at=race.stopped_at.copy(),
             reason=np.asarray(race.reasons, dtype=str),
             final=last.copy(),
+            budget_loss=race.losses[:, :, list(checkpoints or (race.steps,))].copy(),
         )
 
     @classmethod
@@ -77,7 +82,8 @@ class CellSummaries:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = value.reshape(*shape, 2) if f.name == "final" else value.reshape(*shape)
+            trailing = value.shape[-1:] if f.name in ("final", "budget_loss") else ()
+            out[f.name] = value.reshape(*shape, *trailing)
         return CellSummaries(**out)
 
     @property

@@ -4,6 +4,10 @@ Each optimizer's learning rate (and optionally one more hyperparameter) is searc
 scored by one stated objective: the median, over K random starts in the domain (the same starts for every
 optimizer), of the final loss after the race's step count, a diverged run counting as +inf. Grid points outside
 an optimizer's own range count as not tried (+inf), never as clipped values.
+
+The step budget can be swept too (`budgets`): the same runs are scored after each shorter step count as well,
+so an optimizer that starts fast but stalls is not favoured by one short budget (the losses of a run of N
+steps contain those of every shorter run, so this costs nothing more).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from optviz.core.params import Value
 from optviz.core.race.engine import DEFAULT_TOLERANCE
 from optviz.core.surfaces.base import Surface
 from optviz.core.sweep.axes import SweepAxis
-from optviz.core.sweep.run import median_final_loss, run_rows
+from optviz.core.sweep.run import median_loss, run_rows
 
 #: The learning-rate grid every optimizer is searched over, unless the caller gives another.
 LR_LOW, LR_HIGH = 1e-5, 10.0
@@ -37,6 +41,9 @@ class TuneResult:
     objective: np.ndarray  # (len(second) or 1, len(lr)); +inf where diverged or outside its range
     best: dict[str, float]  # the best grid point's values (empty when every point diverged)
     best_objective: float
+    #: Step budget -> (objective grid, best values, best objective) after that many steps (the full step count
+    #: included): where the best learning rate moves with the budget.
+    by_budget: dict[int, tuple[np.ndarray, dict[str, float], float]]
 
 
 def random_starts(surface: Surface, count: int, seed: int) -> np.ndarray:
@@ -57,11 +64,16 @@ def tune(
     second: Mapping[str, SweepAxis] | None = None,
     lr_range: tuple[float, float] = (LR_LOW, LR_HIGH),
     cancelled: Callable[[], bool] | None = None,
+    budgets: Sequence[int] = (),
 ) -> list[TuneResult]:
     """Search each (optimizer, hyperparameters) entry's lr over `budget` log-spaced values in `lr_range`
-    (and, where `second` names an axis for that optimizer, over that axis too), from every start."""
+    (and, where `second` names an axis for that optimizer, over that axis too), from every start; also scored
+    after each of the shorter step counts in `budgets`."""
     if budget < 2:
         raise OptvizError(f"a tuning budget needs at least 2 learning rates, got {budget}")
+    if any(not 1 <= b <= steps for b in budgets):
+        raise OptvizError(f"every step budget must be 1 to the step count {steps}, got {list(budgets)}")
+    checkpoints = tuple(sorted({*budgets, steps}))
     lr_axis = SweepAxis("lr", lr_range[0], lr_range[1], budget, log=True)
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
     results = []
@@ -73,7 +85,7 @@ def tune(
         ys = extra.values if extra is not None else np.array([np.nan])
         lrs = lr_axis.values
         inside = (lrs >= lr_param.low) & (lrs <= lr_param.high)
-        objective = np.full((len(ys), len(lrs)), np.inf)
+        objectives = np.full((len(checkpoints), len(ys), len(lrs)), np.inf)
         if inside.any():
             tried = lrs[inside]
             per_run = {"lr": np.repeat(np.tile(tried, len(ys)), len(starts))}
@@ -91,14 +103,20 @@ def tune(
                 seed,
                 tolerance,
                 cancelled,
+                checkpoints,
             )
-            objective[:, inside] = median_final_loss(cells.reshape(len(ys), len(tried), len(starts)))
-        best: dict[str, float] = {}
-        best_objective = float(objective.min())
-        if np.isfinite(best_objective):
-            j, i = np.unravel_index(int(np.argmin(objective)), objective.shape)
-            best["lr"] = float(lrs[i])
-            if extra is not None:
-                best[extra.name] = float(ys[j])
-        results.append(TuneResult(name, base, lr_axis, extra, objective, best, best_objective))
+            per_budget = cells.budget_loss.reshape(len(ys), len(tried), len(starts), len(checkpoints))
+            objectives[:, :, inside] = np.moveaxis(median_loss(per_budget, axis=2), -1, 0)
+        by_budget = {}
+        for b, objective in zip(checkpoints, objectives, strict=True):
+            best: dict[str, float] = {}
+            best_objective = float(objective.min())
+            if np.isfinite(best_objective):
+                j, i = np.unravel_index(int(np.argmin(objective)), objective.shape)
+                best["lr"] = float(lrs[i])
+                if extra is not None:
+                    best[extra.name] = float(ys[j])
+            by_budget[b] = (objective, best, best_objective)
+        objective, best, best_objective = by_budget[steps]
+        results.append(TuneResult(name, base, lr_axis, extra, objective, best, best_objective, by_budget))
     return results
