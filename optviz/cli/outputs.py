@@ -94,6 +94,12 @@ def _check_file(flag: str, given: str, target: Path, force: bool) -> None:
             raise _refuse(flag, given, "the file already exists (use --force to replace it)")
 
 
+def refuse_special(flag: str, given: str) -> None:
+    """Refuse a FIFO, socket, device or folder by name (symlinks followed); for commands, like `export`, that
+    apply their own rules to regular files."""
+    _check_file(flag, given, Path(os.path.realpath(given)), force=True)
+
+
 def resolve_output(flag: str, given: str, force: bool) -> Output:
     """Check one output (see the module doc) and say where it will be written."""
     if given == STDOUT:

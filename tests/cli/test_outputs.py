@@ -276,3 +276,11 @@ def test_a_full_disk_when_writing_a_file_is_one_line(cli, tmp_path, monkeypatch)
     last = run.stderr.strip().splitlines()[-1]  # after the progress bar's lines
     assert last.startswith("optviz landscape: error: cannot write") and "l.npz" in last
     assert list(tmp_path.iterdir()) == []  # no file, no temporary left behind
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_export_refuses_a_fifo_even_with_force(cli, tmp_path, no_work):
+    fifo = tmp_path / "race.mp4"
+    os.mkfifo(fifo)
+    one_line_refusal(cli("export", "--out", fifo, "--force"), "export", "FIFO")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
