@@ -78,12 +78,14 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
+    prog = f"optviz {args.command}" if args.command else "optviz"
     try:
         if args.command is None:
             return open_app(args)
-        return args.run(args)
+        from optviz.cli.outputs import guard_stdout
+
+        return guard_stdout(lambda: args.run(args), prog)
     except OptvizError as exc:
-        prog = f"optviz {args.command}" if args.command else "optviz"
         sys.stderr.write(f"{prog}: error: {exc}\n")
         return EXIT_USAGE
     except ExportInterrupted as exc:  # Ctrl+C, SIGTERM or SIGHUP during an export: one line, 128 + the signal

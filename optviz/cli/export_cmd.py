@@ -12,6 +12,7 @@ import contextlib
 from dataclasses import replace
 from pathlib import Path
 
+from optviz.cli.outputs import refuse_special
 from optviz.cli.progress import ProgressBar
 from optviz.cli.race_cmd import add_race_arguments, scene_from_args
 from optviz.core.scene import Scene
@@ -128,6 +129,8 @@ def export(scene: Scene, settings: ExportSettings, label: str = "exporting") -> 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    if settings.format != "png":
+        refuse_special("--out", args.out)  # never replace a device or a FIFO with a video
     check_target(settings.out, settings.format == "png", settings.force)
     scene = scene_from_args(args)
     if settings.title is None and (args.optimizer or args.surface or args.formula) and not scene.is_learned:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 
 from optviz.cli.help_names import names_in_help
+from optviz.cli.outputs import check_outputs, deliver
 from optviz.cli.progress import ProgressBar
-from optviz.cli.race_cmd import check_writable
 from optviz.cli.specs import parse_spec
-from optviz.core.atomic import atomic_write_bytes, atomic_write_text
 from optviz.core.errors import OptvizError
 from optviz.core.jsonsafe import finite_list, json_text
 from optviz.core.learn.recipe import PLANES, LearnedRecipe
@@ -70,11 +67,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="recompute the grid even if it is cached")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="write axes, loss grid and projected paths")
     p.add_argument("--json", metavar="FILE", help="write each optimizer's path, true and plane losses as JSON")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
     p.set_defaults(run=run)
 
 
 def recipe_from_args(args: argparse.Namespace) -> tuple[LearnedRecipe, list]:
-    from optviz.core.scene import resolve_configs
+    from optviz.core.optimizers import get_optimizer
+    from optviz.core.scene import MAX_STEPS, resolve_configs
 
     entries = [parse_spec(text, "optimizer") for text in args.optimizer or []]
     plane = args.plane or ("pca" if entries else "random")
@@ -89,16 +88,19 @@ def recipe_from_args(args: argparse.Namespace) -> tuple[LearnedRecipe, list]:
     ).validate()
     if plane != "random" and not entries:
         raise OptvizError(f"a {plane} plane is fitted to training paths: give at least one --optimizer")
-    if not 1 <= args.steps <= 100_000:
-        raise OptvizError(f"--steps {args.steps} is out of range (1 to 100000)")
+    if not 1 <= args.steps <= MAX_STEPS:
+        raise OptvizError(f"--steps {args.steps} is out of range (1 to {MAX_STEPS})")
+    for name, _ in entries:
+        spec = get_optimizer(name)
+        if spec.training_unavailable:  # as `optviz train` refuses it, before any training
+            raise OptvizError(f"{spec.name} cannot train here: {spec.training_unavailable}")
     return recipe, resolve_configs(entries)
 
 
 def run(args: argparse.Namespace) -> int:
     from optviz.core.learn.session import learned_race_steps
 
-    check_writable(args.out)
-    check_writable(args.json)
+    outputs = check_outputs([("--out", args.out), ("--json", args.json)], args.force)
     recipe, configs = recipe_from_args(args)
     bar = ProgressBar("landscape", terminal_only=False)
     result = None
@@ -117,15 +119,13 @@ def run(args: argparse.Namespace) -> int:
                 result = report.result
     finally:
         bar.close()
-    write_npz(Path(args.out), result)
-    if args.json:
-        atomic_write_text(Path(args.json), json_text(landscape_json(result, args.steps)))
-    print_summary(result, sys.stdout)
+    contents = {"--out": lambda: npz_bytes(result), "--json": lambda: json_text(landscape_json(result, args.steps))}
+    deliver(outputs, contents, lambda stream: print_summary(result, stream))
     return 0
 
 
-def write_npz(path: Path, result) -> None:
-    """Axes, loss and accuracy grids, and the projected paths with their losses, written atomically."""
+def npz_bytes(result) -> bytes:
+    """Axes, loss and accuracy grids, and the projected paths with their losses, as the bytes of an .npz."""
     grid = result.surface.loss_grid
     names = np.array([c.display_name for c in result.configs], dtype=str)
     arrays = {
@@ -145,7 +145,7 @@ def write_npz(path: Path, result) -> None:
         arrays["explained_variance"] = np.array(result.plane.explained_variance)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    atomic_write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def landscape_json(result, steps: int) -> dict:

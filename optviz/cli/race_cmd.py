@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from pathlib import Path
 
 import numpy as np
 
+from optviz.cli.outputs import check_outputs, deliver
 from optviz.cli.specs import parse_spec
-from optviz.core.atomic import atomic_write_text
 from optviz.core.errors import OptvizError
 from optviz.core.jsonsafe import json_text
 from optviz.core.race.result import RaceResult, RunStatus
@@ -27,8 +24,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "Example: optviz race --surface rosenbrock --optimizer adam:lr=0.01 --optimizer sgd:lr=1e-3,momentum=0.9",
     )
     add_race_arguments(p)
-    p.add_argument("--json", metavar="OUT", help="write every run (positions, losses, status) as JSON")
-    p.add_argument("--csv", metavar="OUT", help="write one row per run and step as CSV")
+    p.add_argument(
+        "--json", metavar="OUT", help="write every run (positions, losses, status) as JSON; - for standard output"
+    )
+    p.add_argument("--csv", metavar="OUT", help="write one row per run and step as CSV; - for standard output")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
     p.set_defaults(run=run)
 
 
@@ -78,30 +78,12 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
     return scene.validate()
 
 
-def check_writable(path: str | None) -> None:
-    """Fail before the race, not after it, when an output cannot be written."""
-    if path is None:
-        return
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise OptvizError(f"cannot write {path}: it is a folder")
-    if not folder.is_dir():
-        raise OptvizError(f"cannot write {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise OptvizError(f"cannot write {path}: folder {folder} is not writable")
-
-
 def run(args: argparse.Namespace) -> int:
-    check_writable(args.json)
-    check_writable(args.csv)
+    outputs = check_outputs([("--json", args.json), ("--csv", args.csv)], args.force)
     scene = scene_from_args(args)
     result = scene.run()
-    print_leaderboard(scene, result, sys.stdout)
-    if args.json:
-        atomic_write_text(Path(args.json), json_text(race_json(scene, result)))
-    if args.csv:
-        atomic_write_text(Path(args.csv), race_csv(result))
+    contents = {"--json": lambda: json_text(race_json(scene, result)), "--csv": lambda: race_csv(result)}
+    deliver(outputs, contents, lambda stream: print_leaderboard(scene, result, stream))
     return 0
 
 

@@ -1,27 +1,27 @@
 """`optviz sweep`, `optviz basins`, `optviz tune`: the sweeps of `optviz.core.sweep` from the command line, as
 JSON (and .npz) plus a PNG picture with axes, labels and a colour bar or legend.
 
-Every output path is checked before any work starts; files are written whole or not at all, and nothing is
-printed before they are.
+Outputs follow the one policy of every command (`optviz.cli.outputs`): checked before any work starts,
+replaced only with --force, `-` for standard output, written whole before anything is printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
+import io
+from typing import TextIO
 
 import numpy as np
 
-from optviz.cli.race_cmd import check_writable
+from optviz.cli.outputs import Output, check_outputs, deliver
 from optviz.cli.specs import parse_spec
-from optviz.core.atomic import atomic_path, atomic_write_text
 from optviz.core.errors import OptvizError
 from optviz.core.jsonsafe import finite_list, json_text
 from optviz.core.optimizers import get_optimizer
 from optviz.core.palette import PALETTE
 from optviz.core.race.engine import DEFAULT_TOLERANCE
 from optviz.core.race.starts import parse_grid, parse_point
+from optviz.core.scene import MAX_STEPS
 from optviz.core.surfaces import get_surface
 from optviz.core.surfaces.base import Surface
 from optviz.core.sweep import SweepAxis, default_axis, parse_axis, sweep_hyperparams, sweep_starts, tune
@@ -99,8 +99,9 @@ def _common(p: argparse.ArgumentParser, many: bool = False) -> None:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, metavar="N", help=f"steps (default {DEFAULT_STEPS})")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed for gradient noise and random starts")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="T", help="convergence tolerance")
-    p.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    p.add_argument("--json", metavar="OUT", help="write the results as JSON ('-': standard output)")
     p.add_argument("--png", metavar="OUT", help="draw the result as a PNG picture")
+    p.add_argument("--force", action="store_true", help="replace output files that exist")
 
 
 def _surface(args: argparse.Namespace) -> Surface:
@@ -120,18 +121,20 @@ def _optimizer(text: str, surface: Surface) -> tuple[str, dict]:
     return spec.name, spec.resolve(params, surface.name)
 
 
-def _check(args: argparse.Namespace, *names: str) -> None:
-    paths = [getattr(args, n) for n in names if getattr(args, n, None)]
-    if not paths:
-        raise OptvizError(
-            "nothing to write: give --json OUT (or --png OUT" + (", --npz OUT)" if "npz" in names else ")")
-        )
-    if len({str(Path(p).resolve()) for p in paths}) < len(paths):
-        raise OptvizError("two outputs name the same file")
-    if not 1 <= args.steps <= 100_000:
-        raise OptvizError(f"--steps {args.steps} is out of range (1 to 100000)")
-    for path in paths:
-        check_writable(path)
+def _check(args: argparse.Namespace, *names: str) -> dict[str, Output]:
+    """Every output checked (the one policy) and the step count, before any work."""
+    if not any(getattr(args, n, None) for n in names):
+        flags = ", ".join(f"--{n} OUT" for n in names)
+        raise OptvizError(f"nothing to write: give at least one of {flags}")
+    if not 1 <= args.steps <= MAX_STEPS:
+        raise OptvizError(f"--steps {args.steps} is out of range (1 to {MAX_STEPS})")
+    return check_outputs([(f"--{n}", getattr(args, n, None)) for n in names], args.force)
+
+
+def _npz(**arrays: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
 
 
 def _grids(cells, s: int | None = None) -> dict[str, list]:
@@ -151,87 +154,6 @@ def _surface_json(surface: Surface) -> dict:
     return {"name": surface.name, "parameters": dict(surface.params), "minima": [list(m) for m in surface.minima]}
 
 
-def run_sweep(args: argparse.Namespace) -> int:
-    _check(args, "json", "npz", "png")
-    surface = _surface(args)
-    name, hp = _optimizer(args.optimizer, surface)
-    schema = get_optimizer(name).schema
-    x = parse_axis(args.x, schema) if args.x else default_axis(schema, "lr")
-    if args.y:
-        y = parse_axis(args.y, schema)
-    else:
-        second = next((n for n in SECOND_AXES if n in schema.names and n != x.name), None)
-        if second is None:
-            raise OptvizError(f"{name} has no second real-valued hyperparameter to sweep by default; give --y")
-        y = default_axis(schema, second)
-    if args.starts is not None:
-        if not 1 <= args.starts <= 256:
-            raise OptvizError(f"--starts {args.starts} is out of range (1 to 256)")
-        starts = random_starts(surface, args.starts, args.seed)
-    else:
-        starts = np.array([parse_point(args.start) if args.start else surface.start])
-    sweep = sweep_hyperparams(surface, name, hp, x, y, starts, args.steps, args.seed, args.tolerance)
-    objective = sweep.objective()
-    cells = sweep.cells
-    if args.json:
-        data = {
-            "format": "optviz-sweep",
-            "version": 1,
-            "surface": _surface_json(surface),
-            "optimizer": name,
-            "hyperparameters": {k: v for k, v in sweep.hyperparams.items() if k not in (x.name, y.name)},
-            "steps": args.steps,
-            "seed": args.seed,
-            "tolerance": args.tolerance,
-            "x": x.to_dict(),
-            "y": y.to_dict(),
-            "objective": "median over the starts of the final loss (a diverged run counts as infinite)",
-            "median_final_loss": [finite_list(row) for row in objective],
-            "converged_share": sweep.converged_share(),
-            "starts": [{"start": list(map(float, st)), "grids": _grids(cells, s)} for s, st in enumerate(starts)],
-        }
-        atomic_write_text(Path(args.json), json_text(data))
-    if args.npz:
-        with atomic_path(Path(args.npz), ".npz") as temp:
-            np.savez_compressed(
-                temp,
-                x=x.values,
-                y=y.values,
-                starts=starts,
-                final_loss=cells.final_loss,
-                best_loss=cells.best_loss,
-                steps_to_tolerance=cells.steps_to_tolerance,
-                minimum=cells.minimum,
-                status=cells.status,
-            )
-    if args.png:
-        from optviz.export.plots import heatmap_png
-
-        title = f"{get_optimizer(name).title} on {surface.title or surface.name}: final loss over {x.name} × {y.name}"
-        caption = (
-            f"median over {len(starts)} start(s) of the final loss after {args.steps} steps; grey: diverged; "
-            f"{100 * sweep.converged_share():.0f}% of runs reach the minimum (tolerance {args.tolerance:g})"
-        )
-        mark = (hp[x.name], hp[y.name]) if x.low <= hp[x.name] <= x.high and y.low <= hp[y.name] <= y.high else None
-        heatmap_png(
-            args.png,
-            title,
-            caption,
-            _cell_axis(x),
-            _cell_axis(y),
-            objective,
-            ~np.isfinite(objective),
-            "final loss",
-            mark=mark,
-        )
-    print(
-        f"{name} on {surface.name}: {x.name} x {y.name} = {x.count} x {y.count} cells x {len(starts)} start(s) x "
-        f"{args.steps} steps; {100 * sweep.converged_share():.0f}% reach the minimum, "
-        f"{100 * cells.diverged.mean():.0f}% diverge"
-    )
-    return 0
-
-
 def _cell_axis(axis: SweepAxis):
     """The picture's axis: cell centres at the axis values, so the outer cells reach half a cell beyond."""
     from optviz.export.plots import Axis
@@ -244,56 +166,142 @@ def _cell_axis(axis: SweepAxis):
     return Axis(axis.name, float(values[0] - half), float(values[-1] + half), False)
 
 
+def run_sweep(args: argparse.Namespace) -> int:
+    outputs = _check(args, "json", "npz", "png")
+    surface = _surface(args)
+    name, hp = _optimizer(args.optimizer, surface)
+    spec = get_optimizer(name)
+    x = parse_axis(args.x, spec.schema) if args.x else default_axis(spec.schema, "lr")
+    if args.y:
+        y = parse_axis(args.y, spec.schema)
+    else:
+        second = next((n for n in SECOND_AXES if n in spec.schema.names and n != x.name), None)
+        if second is None:
+            raise OptvizError(f"{name} has no second real-valued hyperparameter to sweep by default; give --y")
+        y = default_axis(spec.schema, second)
+    if args.starts is not None:
+        if not 1 <= args.starts <= 256:
+            raise OptvizError(f"--starts {args.starts} is out of range (1 to 256)")
+        starts = random_starts(surface, args.starts, args.seed)
+    else:
+        starts = np.array([parse_point(args.start) if args.start else surface.start])
+    sweep = sweep_hyperparams(surface, name, hp, x, y, starts, args.steps, args.seed, args.tolerance)
+    objective, cells, share = sweep.objective(), sweep.cells, sweep.converged_share()
+
+    def json_data() -> str:
+        return json_text(
+            {
+                "format": "optviz-sweep",
+                "version": 1,
+                "surface": _surface_json(surface),
+                "optimizer": name,
+                "hyperparameters": {k: v for k, v in sweep.hyperparams.items() if k not in (x.name, y.name)},
+                "steps": args.steps,
+                "seed": args.seed,
+                "tolerance": args.tolerance,
+                "x": x.to_dict(),
+                "y": y.to_dict(),
+                "objective": "median over the starts of the final loss (a diverged run counts as infinite)",
+                "median_final_loss": [finite_list(row) for row in objective],
+                "converged_share": share,
+                "starts": [{"start": list(map(float, st)), "grids": _grids(cells, s)} for s, st in enumerate(starts)],
+            }
+        )
+
+    def png() -> bytes:
+        from optviz.export.plots import heatmap_png
+
+        title = f"{spec.title} on {surface.title or surface.name}: final loss over {x.name} × {y.name}"
+        caption = (
+            f"median over {len(starts)} start(s) of the final loss after {args.steps} steps; grey: diverged; "
+            f"{100 * share:.0f}% of runs reach the minimum (tolerance {args.tolerance:g})"
+        )
+        here = (hp[x.name], hp[y.name])
+        mark = here if x.low <= here[0] <= x.high and y.low <= here[1] <= y.high else None
+        return heatmap_png(
+            title, caption, _cell_axis(x), _cell_axis(y), objective, ~np.isfinite(objective), "final loss", mark=mark
+        )
+
+    def npz() -> bytes:
+        return _npz(
+            x=x.values,
+            y=y.values,
+            starts=starts,
+            final_loss=cells.final_loss,
+            best_loss=cells.best_loss,
+            steps_to_tolerance=cells.steps_to_tolerance,
+            minimum=cells.minimum,
+            status=cells.status,
+        )
+
+    def report(out: TextIO) -> None:
+        out.write(
+            f"{name} on {surface.name}: {x.name} x {y.name} = {x.count} x {y.count} cells x {len(starts)} start(s) "
+            f"x {args.steps} steps; {100 * share:.0f}% reach the minimum, {100 * cells.diverged.mean():.0f}% diverge\n"
+        )
+
+    deliver(outputs, {"--json": json_data, "--npz": npz, "--png": png}, report)
+    return 0
+
+
 def run_basins(args: argparse.Namespace) -> int:
-    _check(args, "json", "png")
+    outputs = _check(args, "json", "png")
     nx, ny = parse_grid(f"grid:{args.grid}")
     surface = _surface(args)
     name, hp = _optimizer(args.optimizer, surface)
     sweep = sweep_starts(surface, name, hp, nx, ny, args.steps, args.seed, args.tolerance)
     cells = sweep.cells
-    if args.json:
-        (x0, x1), (y0, y1) = surface.domain
-        data = {
-            "format": "optviz-basins",
-            "version": 1,
-            "surface": _surface_json(surface),
-            "optimizer": name,
-            "hyperparameters": sweep.hyperparams,
-            "steps": args.steps,
-            "seed": args.seed,
-            "tolerance": args.tolerance,
-            "grid": {
-                "nx": nx,
-                "ny": ny,
-                "x": finite_list(sweep.starts[:nx, 0]),
-                "y": finite_list(sweep.starts[::nx, 1]),
-                "domain": [[x0, x1], [y0, y1]],
-            },
-            "final_position": [[finite_list(p) for p in row] for row in cells.final],
-            **_grids(cells),
-        }
-        atomic_write_text(Path(args.json), json_text(data))
-    if args.png:
+    (x0, x1), (y0, y1) = surface.domain
+
+    def json_data() -> str:
+        return json_text(
+            {
+                "format": "optviz-basins",
+                "version": 1,
+                "surface": _surface_json(surface),
+                "optimizer": name,
+                "hyperparameters": sweep.hyperparams,
+                "steps": args.steps,
+                "seed": args.seed,
+                "tolerance": args.tolerance,
+                "grid": {
+                    "nx": nx,
+                    "ny": ny,
+                    "x": finite_list(sweep.starts[:nx, 0]),
+                    "y": finite_list(sweep.starts[::nx, 1]),
+                    "domain": [[x0, x1], [y0, y1]],
+                },
+                "final_position": [[finite_list(p) for p in row] for row in cells.final],
+                **_grids(cells),
+            }
+        )
+
+    def png() -> bytes:
         from PySide6 import QtGui
 
-        from optviz.export.plots import DIVERGED, NOT_CONVERGED, Axis, categories_png
+        from optviz.export.plots import Axis, categories_png
+        from optviz.render.basins import DIVERGED, NOT_CONVERGED, minimum_colour
 
-        (x0, x1), (y0, y1) = surface.domain
         codes = np.where(cells.diverged, -2, cells.minimum)
         legend = [
-            (i, f"minimum {i + 1} ({m[0]:.3g}, {m[1]:.3g})", QtGui.QColor(PALETTE[i % len(PALETTE)]))
+            (i, f"minimum {i + 1} ({m[0]:.3g}, {m[1]:.3g})", QtGui.QColor(minimum_colour(i)))
             for i, m in enumerate(surface.minima)
         ]
-        legend += [(-1, "not converged", NOT_CONVERGED), (-2, "diverged", DIVERGED)]
+        legend += [(-1, "not converged", QtGui.QColor(NOT_CONVERGED)), (-2, "diverged", QtGui.QColor(DIVERGED))]
         title = f"{get_optimizer(name).title} on {surface.title or surface.name}: basins of attraction"
         caption = f"{nx} x {ny} starts, {args.steps} steps, tolerance {args.tolerance:g}; dots: the known minima"
         points = np.asarray(surface.minima) if surface.minima else None
-        categories_png(args.png, title, caption, Axis("x", x0, x1), Axis("y", y0, y1), codes, legend, points)
-    counts = ", ".join(f"minimum {i + 1}: {int((cells.minimum == i).sum())}" for i in range(len(surface.minima)))
-    print(
-        f"{name} on {surface.name}: {nx} x {ny} starts x {args.steps} steps; {counts}{'; ' if counts else ''}"
-        f"not converged: {int(((cells.minimum < 0) & ~cells.diverged).sum())}, diverged: {int(cells.diverged.sum())}"
-    )
+        return categories_png(title, caption, Axis("x", x0, x1), Axis("y", y0, y1), codes, legend, points)
+
+    def report(out: TextIO) -> None:
+        counts = ", ".join(f"minimum {i + 1}: {int((cells.minimum == i).sum())}" for i in range(len(surface.minima)))
+        not_converged = int(((cells.minimum < 0) & ~cells.diverged).sum())
+        out.write(
+            f"{name} on {surface.name}: {nx} x {ny} starts x {args.steps} steps; {counts}{'; ' if counts else ''}"
+            f"not converged: {not_converged}, diverged: {int(cells.diverged.sum())}\n"
+        )
+
+    deliver(outputs, {"--json": json_data, "--png": png}, report)
     return 0
 
 
@@ -311,89 +319,93 @@ def _budgets(text: str | None, steps: int) -> tuple[int, ...]:
 
 
 def run_tune(args: argparse.Namespace) -> int:
-    _check(args, "json", "png")
+    outputs = _check(args, "json", "png")
     if not 2 <= args.budget <= 512:
         raise OptvizError(f"--budget {args.budget} is out of range (2 to 512)")
     if not 1 <= args.starts <= 256:
         raise OptvizError(f"--starts {args.starts} is out of range (1 to 256)")
+    budgets = _budgets(args.budgets, args.steps)
     surface = _surface(args)
     entries = [_optimizer(text, surface) for text in args.optimizer]
     second = {}
     if args.also:
+        wanted = args.also.partition("=")[0].strip()
         for name, _ in entries:
             schema = get_optimizer(name).schema
-            if args.also.partition("=")[0].strip() in schema.names:
+            if wanted in schema.names:
                 second[name] = parse_axis(args.also, schema)
         if not second:
-            raise OptvizError(f"no optimizer given has {args.also.partition('=')[0].strip()!r}")
-    budgets = _budgets(args.budgets, args.steps)
+            raise OptvizError(f"no optimizer given has {wanted!r}")
     starts = random_starts(surface, args.starts, args.seed)
     results = tune(
         surface, entries, args.budget, starts, args.steps, args.seed, args.tolerance, second, budgets=budgets
     )
     objective = OBJECTIVE.format(k=args.starts, steps=args.steps)
-    if args.json:
-        data = {
-            "format": "optviz-tune",
-            "version": 1,
-            "surface": _surface_json(surface),
-            "objective": objective,
-            "steps": args.steps,
-            "seed": args.seed,
-            "starts": [finite_list(s) for s in starts],
-            "optimizers": [
-                {
-                    "optimizer": r.optimizer,
-                    "hyperparameters": r.hyperparams,
-                    "lr": finite_list(r.lr.values),
-                    "second": None if r.second is None else r.second.to_dict(),
-                    "objective": [finite_list(row) for row in r.objective],
-                    "best": r.best or None,
-                    "best_objective": finite_list([r.best_objective])[0],
-                    "by_budget": [
-                        {
-                            "steps": b,
-                            "objective": [finite_list(row) for row in objective_b],
-                            "best": best_b or None,
-                            "best_objective": finite_list([score_b])[0],
-                        }
-                        for b, (objective_b, best_b, score_b) in r.by_budget.items()
-                    ],
-                }
-                for r in results
-            ],
-        }
-        atomic_write_text(Path(args.json), json_text(data))
-    if args.png:
+
+    def json_data() -> str:
+        return json_text(
+            {
+                "format": "optviz-tune",
+                "version": 1,
+                "surface": _surface_json(surface),
+                "objective": objective,
+                "steps": args.steps,
+                "seed": args.seed,
+                "starts": [finite_list(s) for s in starts],
+                "optimizers": [
+                    {
+                        "optimizer": r.optimizer,
+                        "hyperparameters": r.hyperparams,
+                        "lr": finite_list(r.lr.values),
+                        "second": None if r.second is None else r.second.to_dict(),
+                        "objective": [finite_list(row) for row in r.objective],
+                        "best": r.best or None,
+                        "best_objective": finite_list([r.best_objective])[0],
+                        "by_budget": [
+                            {
+                                "steps": b,
+                                "objective": [finite_list(row) for row in objective_b],
+                                "best": best_b or None,
+                                "best_objective": finite_list([score_b])[0],
+                            }
+                            for b, (objective_b, best_b, score_b) in r.by_budget.items()
+                        ],
+                    }
+                    for r in results
+                ],
+            }
+        )
+
+    def png() -> bytes:
         from PySide6 import QtGui
 
         from optviz.export.plots import Axis, curves_png, padded, value_range
 
         curves, best = [], []
         for i, r in enumerate(results):
-            row = np.nanmin(r.objective, axis=0)  # over the second axis: the best at each lr
-            curves.append((get_optimizer(r.optimizer).title, r.lr.values, row, QtGui.QColor(PALETTE[i % len(PALETTE)])))
+            row = np.min(r.objective, axis=0)  # over the second axis: the best at each lr
+            colour = QtGui.QColor(PALETTE[i % len(PALETTE)])
+            curves.append((get_optimizer(r.optimizer).title, r.lr.values, row, colour))
             best.append((r.best.get("lr", np.nan), r.best_objective))
         low, high = padded(*value_range(np.concatenate([c[2] for c in curves]), log=True), log=True)
         lr = results[0].lr
-        curves_png(
-            args.png,
-            f"Fair tuning on {surface.title or surface.name}: objective vs learning rate",
-            objective,
-            Axis("learning rate", lr.low, lr.high, True),
-            Axis("objective", low, high, True),
-            curves,
-            best,
-        )
-    if budgets:
-        sys.stdout.write("best lr by step budget: " + ", ".join(f"{b}" for b in sorted(results[0].by_budget)) + "\n")
-        for r in results:
-            lrs = [f"{best['lr']:.3g}" if best else "-" for _, best, _ in (r.by_budget[b] for b in sorted(r.by_budget))]
-            sys.stdout.write(f"  {r.optimizer}: {' / '.join(lrs)}\n")
-    width = max(len(r.optimizer) for r in results)
-    sys.stdout.write(f"{objective}\n")
-    for r in sorted(results, key=lambda r: r.best_objective):
-        best = ", ".join(f"{k}={v:.3g}" for k, v in r.best.items()) or "every point diverged"
-        score = f"{r.best_objective:.4g}" if np.isfinite(r.best_objective) else "-"
-        sys.stdout.write(f"  {r.optimizer:<{width}}  best {best:<28} objective {score}\n")
+        title = f"Fair tuning on {surface.title or surface.name}: objective vs learning rate"
+        x_axis, y_axis = Axis("learning rate", lr.low, lr.high, True), Axis("objective", low, high, True)
+        return curves_png(title, objective, x_axis, y_axis, curves, best)
+
+    def report(out: TextIO) -> None:
+        if budgets:
+            out.write("best lr by step budget: " + ", ".join(f"{b}" for b in sorted(results[0].by_budget)) + "\n")
+            for r in results:
+                picks = [r.by_budget[b][1] for b in sorted(r.by_budget)]
+                lrs = " / ".join(f"{pick['lr']:.3g}" if pick else "-" for pick in picks)
+                out.write(f"  {r.optimizer}: {lrs}\n")
+        out.write(f"{objective}\n")
+        width = max(len(r.optimizer) for r in results)
+        for r in sorted(results, key=lambda r: r.best_objective):
+            chosen = ", ".join(f"{k}={v:.3g}" for k, v in r.best.items()) or "every point diverged"
+            score = f"{r.best_objective:.4g}" if np.isfinite(r.best_objective) else "-"
+            out.write(f"  {r.optimizer:<{width}}  best {chosen:<28} objective {score}\n")
+
+    deliver(outputs, {"--json": json_data, "--png": png}, report)
     return 0

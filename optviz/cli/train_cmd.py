@@ -7,12 +7,11 @@ Example: optviz train --model mlp-wide --dataset digits --optimizer adamw --opti
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
-from pathlib import Path
 from typing import TextIO
 
 from optviz.cli.help_names import names_in_help
+from optviz.cli.outputs import check_outputs, deliver
 from optviz.cli.progress import ProgressBar
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
@@ -69,7 +68,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="decay for every optimizer (default: each optimizer's own); biases and norms never decay",
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed for data, weights and batches")
-    p.add_argument("--json", metavar="OUT", help="write every run (curves, step times, memory) as JSON")
+    p.add_argument(
+        "--json", metavar="OUT", help="write every run (curves, step times, memory) as JSON; - for standard output"
+    )
+    p.add_argument("--force", action="store_true", help="replace the output file if it exists")
     p.set_defaults(run=run)
 
 
@@ -126,10 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
     # torchao compiles its 8-bit step and warns about a caching detail that is not ours to fix.
     warnings.filterwarnings("ignore", message=".*_stable_hash_for_caching.*")
+    outputs = check_outputs([("--json", args.json)], args.force)
     session = TrainingSession(config_from_args(args))
-    out = Path(args.json) if args.json else None
-    if out is not None and not out.parent.exists():
-        raise OptvizError(f"cannot write {out}: folder {out.parent} does not exist")
     progress = TrainProgress(args.steps * len(session.summaries))
     progress.message(f"device: {session.device_choice.reason}; {session.parameter_count:,} parameters")
     for summary in session.summaries:
@@ -143,12 +143,14 @@ def run(args: argparse.Namespace) -> int:
             if event.status != "done":
                 progress.message(f"{event.label}: {event.status}: {event.message}")
     progress.message("")
-    sys.stdout.write(format_table(session.summaries, args.batch_size))
-    if out is not None:
-        from optviz.core.atomic import atomic_write_text
 
-        atomic_write_text(out, json_text(session.to_dict()))
-        sys.stdout.write(f"wrote {out}\n")
+    def report(stream: TextIO) -> None:
+        stream.write(format_table(session.summaries, args.batch_size))
+        for out in outputs.values():
+            if not out.to_stdout:
+                stream.write(f"wrote {out.given}\n")
+
+    deliver(outputs, {"--json": lambda: json_text(session.to_dict())}, report)
     return 0
 
 

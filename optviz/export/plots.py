@@ -1,4 +1,4 @@
-"""Sweep pictures as PNG files, painted with QPainter on a QImage (no window, no GL): a heat map with a colour
+"""Sweep pictures as PNG bytes, painted with QPainter on a QImage (no window, no GL): a heat map with a colour
 bar (sensitivity maps), a categorical map with a legend (basins of attraction) and line charts (tuning curves).
 
 Every picture has its axes with ticks and labels, a title, and a caption line saying what was measured, so a
@@ -11,12 +11,10 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from optviz.core.atomic import atomic_write_bytes
 from optviz.render.colormaps import sample
 
 BACKGROUND = QtGui.QColor("#15171c")
@@ -83,7 +81,7 @@ class Axis:
 
 
 class Figure:
-    """One picture: a plot rectangle with two axes, a title and a caption; `save` writes the PNG atomically."""
+    """One picture: a plot rectangle with two axes, a title and a caption; `png` gives its bytes."""
 
     def __init__(self, title: str, caption: str, x: Axis, y: Axis) -> None:
         ensure_gui()
@@ -189,12 +187,13 @@ class Figure:
         self.painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
         self.painter.drawEllipse(point, 7, 7)
 
-    def save(self, path: Path | str) -> None:
+    def png(self) -> bytes:
+        """The finished picture as PNG bytes (the caller writes them: `optviz.cli.outputs`)."""
         self.painter.end()
         buffer = QtCore.QBuffer()
         buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
         self.image.save(buffer, "PNG")
-        atomic_write_bytes(Path(path), bytes(buffer.data()))
+        return bytes(buffer.data())
 
 
 def colour_values(values: np.ndarray, low: float, high: float, log: bool, cmap: str) -> np.ndarray:
@@ -232,7 +231,6 @@ def padded(low: float, high: float, log: bool, share: float = 0.05) -> tuple[flo
 
 
 def heatmap_png(
-    path: Path | str,
     title: str,
     caption: str,
     x: Axis,
@@ -243,7 +241,7 @@ def heatmap_png(
     log_colour: bool = True,
     cmap: str = "viridis",
     mark: tuple[float, float] | None = None,
-) -> None:
+) -> bytes:
     """A sensitivity map: `values` (ny, nx) coloured on a (log) scale, `bad` cells (diverged) in one fixed
     colour named in the legend, an optional ring at the current values."""
     low, high = value_range(np.where(bad, np.nan, values), log_colour)
@@ -256,11 +254,10 @@ def heatmap_png(
     figure.legend([("diverged", DIVERGED)], top=figure.plot.bottom() + 26)
     if mark is not None:
         figure.marker(*mark)
-    figure.save(path)
+    return figure.png()
 
 
 def categories_png(
-    path: Path | str,
     title: str,
     caption: str,
     x: Axis,
@@ -268,7 +265,7 @@ def categories_png(
     codes: np.ndarray,
     legend: Sequence[tuple[int, str, QtGui.QColor]],
     points: np.ndarray | None = None,
-) -> None:
+) -> bytes:
     """A categorical map (basins): `codes` (ny, nx) ints, each drawn in its legend colour; optional points."""
     colours = np.zeros((*codes.shape, 3), dtype=np.uint8)
     for code, _, colour in legend:
@@ -282,18 +279,17 @@ def categories_png(
         figure.painter.setPen(QtGui.QPen(QtGui.QColor("#000000"), 2))
         figure.painter.setBrush(QtGui.QColor("#ffffff"))
         figure.painter.drawEllipse(point, 5, 5)
-    figure.save(path)
+    return figure.png()
 
 
 def curves_png(
-    path: Path | str,
     title: str,
     caption: str,
     x: Axis,
     y: Axis,
     curves: Sequence[tuple[str, np.ndarray, np.ndarray, QtGui.QColor]],
     best: Sequence[tuple[float, float]] = (),
-) -> None:
+) -> bytes:
     """Line charts: each curve (label, xs, ys, colour), gaps where ys is not finite; best points ringed."""
     figure = Figure(title, caption, x, y)
     figure.draw_axes()
@@ -321,4 +317,4 @@ def curves_png(
             p.drawEllipse(figure.to_pixel(bx, float(np.clip(by, y.low, y.high))), 8, 8)
     p.setClipping(False)
     figure.legend([(label, colour) for label, _, _, colour in curves])
-    figure.save(path)
+    return figure.png()

@@ -174,3 +174,14 @@ def test_tune_scores_shorter_budgets_too(cli, tmp_path):
     (entry,) = json.loads((tmp_path / "t.json").read_text())["optimizers"]
     assert [b["steps"] for b in entry["by_budget"]] == [20, 40, 60]
     assert entry["by_budget"][-1]["best"] == entry["best"]
+
+
+def test_sweep_outputs_follow_the_one_policy(cli, tmp_path):
+    existing = tmp_path / "map.json"
+    existing.write_text("keep me")
+    out = cli("basins", "--optimizer", "sgd", "--grid", "4x4", "--steps", "10", "--json", existing)
+    assert out.returncode == 2 and "--force" in out.stderr and existing.read_text() == "keep me"
+    out = cli("basins", "--optimizer", "sgd", "--grid", "4x4", "--steps", "10", "--json", existing, "--force")
+    assert out.returncode == 0 and json.loads(existing.read_text())["format"] == "optviz-basins"
+    out = cli("basins", "--optimizer", "sgd", "--grid", "4x4", "--steps", "10", "--json", "-")
+    assert json.loads(out.stdout)["grid"]["nx"] == 4 and "sgd on rosenbrock" in out.stderr

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from optviz.app.widgets.theme import ACCENT, MUTED, PANEL
-from optviz.core.learn.config import DEVICES, PRECISION_HELP, PRECISIONS, resolve_device
+from optviz.core.learn.config import DEVICES, MAX_STEPS, PRECISION_HELP, PRECISIONS, resolve_device
 from optviz.core.learn.datasets import DATASETS
 from optviz.core.learn.models import MODELS
 from optviz.core.learn.schedules import SCHEDULES, ScheduleConfig, preview
@@ -72,7 +72,7 @@ class TrainingSetup(QtWidgets.QWidget):
             self.dataset.setItemData(i, info.description, QtCore.Qt.ItemDataRole.ToolTipRole)
         self.dataset.setToolTip("The data set; ones the model cannot read are greyed out")
         self.batch = self._spin(1, 4096, 64, "Samples per optimizer step (full batch when larger than the data)")
-        self.steps = self._spin(1, 100_000, 200, "Optimizer steps per run")
+        self.steps = self._spin(1, MAX_STEPS, 200, "Optimizer steps per run")
         self.device = QtWidgets.QComboBox(self)
         self.device.addItems(list(DEVICES))
         self.device.setToolTip("auto: CUDA when torch sees a GPU, otherwise the CPU")

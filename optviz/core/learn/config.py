@@ -14,6 +14,9 @@ from optviz.core.learn.schedules import ScheduleConfig
 from optviz.core.params import Value
 
 DEVICES = ("auto", "cpu", "cuda")
+#: Most optimizer steps a training run takes (the command line and the Training panel alike): a typo such as
+#: `--steps 1000000000000` is refused at once instead of running until killed.
+MAX_STEPS = 100_000
 PRECISIONS = ("fp32", "bf16", "fp16")
 PRECISION_HELP = {
     "fp32": "full precision",
@@ -89,8 +92,8 @@ class TrainConfig:
     keep_weights: bool = False  # keep each run's final weights (tests compare implementations with them)
 
     def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise ValueOutOfRangeError(f"steps must be at least 1, got {self.steps}")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ValueOutOfRangeError(f"steps={self.steps} is out of range (1 to {MAX_STEPS})")
         if self.batch_size < 1:
             raise ValueOutOfRangeError(f"batch size must be at least 1, got {self.batch_size}")
         if self.clip_grad_norm < 0:

@@ -31,7 +31,14 @@ from optviz.core.learn.datasets import Dataset, load_dataset
 from optviz.core.learn.grid import evaluate_coords, grid_axes
 from optviz.core.learn.models import model_spec
 from optviz.core.learn.paths import TrainedPath
-from optviz.core.learn.planes import Plane, explained_fraction, pca_plane, random_plane, three_point_plane
+from optviz.core.learn.planes import (
+    Plane,
+    explained_fraction,
+    line_plane,
+    pca_plane,
+    random_plane,
+    three_point_plane,
+)
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.learn.surface import LearnedSurface
 from optviz.core.race.result import RaceResult, RunConfig, RunStatus
@@ -83,6 +90,9 @@ def fit_plane(recipe: LearnedRecipe, model: torch.nn.Module, paths: Sequence[Tra
     finite = [p.weights[: p.valid_length] for p in _fitted(paths) if p.valid_length >= 2]
     if not finite:
         raise OptvizError("every optimizer diverged at once: no path to fit a plane to (try the random plane)")
+    if len(finite) == 1 and len(finite[0]) == 2:
+        # One step of one optimizer: a segment, which spans one direction only.
+        return line_plane(recipe.plane, start, finite[0][-1], model, recipe.seed)
     if recipe.plane == "pca":
         return pca_plane(finite)
     if len(finite) >= 2:
@@ -163,10 +173,17 @@ def assemble(
     """The race result from trained paths, their projections and their plane losses (no torch work here)."""
     k_count = len(paths)
     n1 = steps + 1
-    positions = np.stack([p.coords for p in projections]).reshape(k_count, 1, n1, 2)
-    losses = np.stack([p.losses for p in paths]).reshape(k_count, 1, n1)
-    accuracies = np.stack([p.accuracy for p in paths]).reshape(k_count, 1, n1)
-    grad_norms = np.stack([p.grad_norms for p in paths]).reshape(k_count, 1, n1)
+
+    def stacked(rows: Sequence[np.ndarray], *tail: int) -> np.ndarray:
+        """(K, 1, N+1, *tail) from one row per optimizer; empty (0, 1, N+1, *tail) with no optimizer (a random
+        plane needs none: the surface alone)."""
+        shape = (k_count, 1, n1, *tail)
+        return np.stack(rows).reshape(shape) if k_count else np.zeros(shape)
+
+    positions = stacked([p.coords for p in projections], 2)
+    losses = stacked([p.losses for p in paths])
+    accuracies = stacked([p.accuracy for p in paths])
+    grad_norms = stacked([p.grad_norms for p in paths])
     update_norms = np.zeros((k_count, 1, n1))
     for k, path in enumerate(paths):
         update_norms[k, 0, 1:] = (path.weights[1:] - path.weights[:-1]).norm(dim=1).numpy()
@@ -191,9 +208,9 @@ def assemble(
         seed=recipe.seed,
         tolerance=0.0,
         engines=["library"] * k_count,
-        plane_losses=np.stack(plane_loss).reshape(k_count, 1, n1) if k_count else np.zeros((0, 1, n1)),
+        plane_losses=stacked(plane_loss),
         accuracies=accuracies,
-        off_plane=np.stack([p.off_plane for p in projections]).reshape(k_count, 1, n1),
+        off_plane=stacked([p.off_plane for p in projections]),
         explained=np.array([p.explained for p in projections], dtype=np.float64),
         recipe=recipe,
         plane=plane,

@@ -14,6 +14,8 @@ A `Plane` is an origin and two directions, all flat float64 vectors in the order
 - `three_point_plane`: the plane through three weight vectors (e.g. the common start and two optimizers'
   end points). The directions are Gram-Schmidt orthonormalised, not the affine basis (b - a, c - a): unit
   coordinates then measure true distance in weight space and the drawn surface is not sheared.
+- `line_plane`: a single step (two points) spans one direction; a seeded random one beside it completes
+  the plane, so `--steps 1` with one optimizer still has a picture.
 
 `Plane.project` finds plane coordinates by least squares (random directions are not exactly orthogonal),
 and `explained_fraction` says how much of a path's movement the plane captures.
@@ -147,6 +149,24 @@ def pca_plane(trajectories: Sequence[torch.Tensor]) -> Plane:
         d2 = -d2
     ratios = (float(variance[0]) / total, float(variance[1]) / total)
     return Plane("pca", mean, d1, d2, ratios)
+
+
+def line_plane(kind: str, a: torch.Tensor, b: torch.Tensor, model: nn.Module, seed: int = 0) -> Plane:
+    """The plane through a and b (d1 along b - a) and a seeded filter-normalised random direction made
+    orthogonal to it (d2): what a path of a single step gives, where `pca_plane` and `three_point_plane`
+    need two independent directions. Both directions are unit vectors, as theirs are."""
+    a, b = (torch.as_tensor(v, dtype=torch.float64).reshape(-1) for v in (a, b))
+    u = b - a
+    nu = float(u.norm())
+    if nu == 0.0:
+        raise OptvizError("the path did not move: no plane through it (try the random plane)")
+    d1 = u / nu
+    r = filter_normalized_direction(model, torch.Generator().manual_seed(int(seed))).to(torch.float64)
+    r = r - (r @ d1) * d1
+    nr = float(r.norm())
+    if nr == 0.0:
+        raise OptvizError("no direction beside the path to draw a plane with (try the random plane)")
+    return Plane(kind, a.clone(), d1, r / nr, (1.0, 0.0) if kind == "pca" else None)
 
 
 def three_point_plane(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> Plane:

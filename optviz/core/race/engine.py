@@ -17,6 +17,7 @@ from optviz.core.errors import OptvizError
 from optviz.core.optimizers import OptimizerSpec, get_optimizer
 from optviz.core.race.fast_path import run_fast
 from optviz.core.race.library_path import run_library
+from optviz.core.race.memory import check_race_memory
 from optviz.core.race.per_run import group_rows, has_per_run
 from optviz.core.race.result import RaceResult, RunConfig, RunStatus
 from optviz.core.surfaces.base import Surface
@@ -133,8 +134,10 @@ def run_race(
     cancelled: Callable[[], bool] | None = None,
     noise: np.ndarray | None = None,
 ) -> RaceResult:
-    """Race every config from every start; deterministic for a given input (`noise`: see `simulate`)."""
+    """Race every config from every start; deterministic for a given input (`noise`: see `simulate`). A race
+    too big for memory is refused before anything is allocated (`optviz.core.race.memory`)."""
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+    check_race_memory(len(configs), len(starts), steps)
     raw, errors, engines = [], [], []
     for config in configs:
         positions, errs, used = simulate(surface, config, starts, steps, seed, engine, cancelled, noise)

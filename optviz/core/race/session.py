@@ -30,6 +30,7 @@ import numpy as np
 
 from optviz.core.errors import OptvizError
 from optviz.core.race.engine import score, simulate
+from optviz.core.race.memory import check_race_memory
 from optviz.core.race.result import RaceResult, RunConfig
 
 if TYPE_CHECKING:
@@ -184,6 +185,7 @@ def compute_race(
     try:
         surface = scene.build_surface()
         starts = scene.start_points(surface)
+        check_race_memory(len(scene.optimizers), len(starts), scene.steps)
     except OptvizError as exc:
         outcome.error = str(exc)
         return outcome

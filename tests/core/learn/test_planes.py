@@ -11,6 +11,7 @@ from optviz.core.learn.planes import (
     Plane,
     explained_fraction,
     filter_normalized_direction,
+    line_plane,
     pca_plane,
     random_plane,
     three_point_plane,
@@ -95,3 +96,19 @@ def test_projection_and_explained_fraction():
     normal = off - plane.basis @ torch.linalg.lstsq(plane.basis, off[:, None]).solution[:, 0]
     away = torch.stack([t * normal for t in range(5)])
     assert explained_fraction(plane, away) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_line_plane_holds_a_single_step_and_is_orthonormal():
+    net = model_spec("mlp").build(load_dataset("moons"), seed=0)
+    a = flat_parameters(net)
+    b = a + 0.1 * torch.randn(a.shape, generator=torch.Generator().manual_seed(1), dtype=a.dtype)
+    plane = line_plane("pca", a, b, net, seed=3)
+    assert plane.kind == "pca" and plane.explained_variance == (1.0, 0.0)
+    assert float(plane.d1.norm()) == pytest.approx(1.0) and float(plane.d2.norm()) == pytest.approx(1.0)
+    assert abs(float(plane.d1 @ plane.d2)) < 1e-12
+    _, off = plane.project(torch.stack([a, b]))
+    assert float(off.max()) < 1e-9
+    again = line_plane("pca", a, b, net, seed=3)
+    assert torch.equal(plane.d2, again.d2)  # seeded
+    with pytest.raises(OptvizError, match="did not move"):
+        line_plane("pca", a, a, net)
