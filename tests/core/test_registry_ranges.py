@@ -59,7 +59,7 @@ def test_library_refusals_named_in_the_issue_are_ours_now():
     by_name = {s.name: s for s in OPTIMIZERS}
     with pytest.raises(ValueOutOfRangeError, match=r"hessian_power=0 is out of range \(more than 0 to 1\)"):
         by_name["adahessian"].resolve({"hessian_power": 0})
-    with pytest.raises(ValueOutOfRangeError, match="d=0.01 is out of range"):
+    with pytest.raises(ValueOutOfRangeError, match=r"d=0\.01 is out of range"):
         by_name["adafactor"].resolve({"d": 0.01})
 
 
