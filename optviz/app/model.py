@@ -334,6 +334,7 @@ class SceneModel(QtCore.QObject):
         spec = get_optimizer(entry.name)
         try:
             clean = spec.schema.check(name, value)
+            spec.resolve({**entry.hyperparams, name: clean})  # constraints between values (Rprop's step sizes)
         except OptvizError as exc:
             self.errorRaised.emit(f"{self.display_name(k)}: {exc}")
             return False

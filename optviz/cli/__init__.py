@@ -115,7 +115,7 @@ def render_without_display(args: argparse.Namespace) -> int:
     from optviz.core.scene import default_scene, load_scene
     from optviz.export.settings import parse_size
 
-    scene = load_scene(args.scene) if args.scene else default_scene()
+    scene = (load_scene(args.scene) if args.scene else default_scene()).require_enabled()
     out = export_default_race(scene, parse_size(args.size) if args.size else None)
     print(
         f"optviz: no display here, so the race was rendered to {out} (open it in a video player); "

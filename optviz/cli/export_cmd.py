@@ -112,7 +112,7 @@ def export(scene: Scene, settings: ExportSettings, label: str = "exporting") -> 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     check_target(settings.out, settings.format == "png", settings.force)
-    scene = scene_from_args(args)
+    scene = scene_from_args(args).require_enabled()
     if settings.title is None and (args.optimizer or args.surface or args.formula) and not scene.is_learned:
         # The scene's title described its own race; flags changed the race, so name the surface instead. (A
         # learned scene's title names its model and data, which flags do not change.)

@@ -95,7 +95,7 @@ def check_writable(path: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     check_writable(args.json)
     check_writable(args.csv)
-    scene = scene_from_args(args)
+    scene = scene_from_args(args).require_enabled()
     result = scene.run()
     print_leaderboard(scene, result, sys.stdout)
     if args.json:

@@ -91,6 +91,9 @@ class Param:
             raise ValueOutOfRangeError(f"{where}{self.name}={echo(text)} is not a boolean (use true or false)")
         if self.kind in ("choice", "text"):
             return self.validate(raw, owner)
+        if "_" in raw:  # Python's int() and float() read "1_0" as 10; a person typing it meant something else
+            kind = "an integer" if self.kind == "int" else "a number"
+            raise ValueOutOfRangeError(f"{where}{self.name}={echo(text)} is not {kind} (no underscores)")
         try:
             number = int(raw) if self.kind == "int" else float(raw)
         except ValueError:

@@ -147,6 +147,13 @@ class Scene:
             e.color or PALETTE[i % len(PALETTE)] for i, e in enumerate(self.optimizers) if e.enabled or not only_enabled
         ]
 
+    def require_enabled(self) -> Scene:
+        """The scene, when it has an enabled optimizer to race; else an `OptvizError` saying so (a race or an
+        export of nothing would succeed silently with empty output)."""
+        if not any(e.enabled for e in self.optimizers):
+            raise SceneError("every optimizer in the scene is disabled: enable one (enabled = true) to race it")
+        return self
+
     def log_scale(self, surface: Surface) -> bool:
         return surface.log_scale if self.view.log_scale is None else self.view.log_scale
 

@@ -470,6 +470,9 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("step_max", 50.0, low=1e-3, high=1000.0, scale="log", help="largest step size"),
         ),
         build=builder("torch.optim.Rprop", _FOR_LOOP),
+        constraints=(
+            (lambda hp: hp["step_min"] <= hp["step_max"], "step_min={step_min:g} is more than step_max={step_max:g}"),
+        ),
         fast=torch_optim.rprop,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=8.0,  # the previous gradient and the step sizes
