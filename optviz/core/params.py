@@ -199,6 +199,17 @@ class Schema:
         return param.validate(value, self.owner)
 
 
+#: Seeds are 0 to 2**63 - 1: numpy takes any non-negative integer, but torch's generators take a signed 64-bit one.
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """`seed` when it is an integer from 0 to `MAX_SEED`; else a one-line `ValueOutOfRangeError`."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueOutOfRangeError(f"{name}={echo(seed)} is out of range (an integer from 0 to 2**63-1)")
+    return seed
+
+
 def _fmt(x: float | None) -> str:
     if x is None:
         return "?"

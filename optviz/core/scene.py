@@ -26,7 +26,7 @@ from optviz.core.errors import OptvizError, SceneError, echo
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
 from optviz.core.palette import COLORMAPS, PALETTE
-from optviz.core.params import Value
+from optviz.core.params import Value, check_seed
 from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
 from optviz.core.race.result import RaceResult, RunConfig
 from optviz.core.race.starts import MAX_GRID, grid_starts
@@ -221,6 +221,7 @@ class Scene:
                 raise SceneError(f"optimizer {entry.name}: color {echo(entry.color)} must look like #rrggbb")
         if not 1 <= self.steps <= MAX_STEPS:
             raise SceneError(f"steps={self.steps} is out of range (1 to {MAX_STEPS})")
+        check_seed(self.seed)
         if not (self.tolerance > 0 and math.isfinite(self.tolerance)):
             raise SceneError(f"tolerance={self.tolerance} must be a positive finite number")
         self.view.camera.validate()
