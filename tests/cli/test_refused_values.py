@@ -77,9 +77,7 @@ def test_scene_with_every_optimizer_disabled(cli, tmp_path, command):
 
 def test_scene_file_seed_out_of_range_names_its_line(cli, tmp_path):
     scene = tmp_path / "seed.toml"
-    scene.write_text(
-        f'format = "optviz-scene"\nversion = 1\n[race]\nseed = {2**63}\n[[optimizers]]\nname = "adam"\n'
-    )
+    scene.write_text(f'format = "optviz-scene"\nversion = 1\n[race]\nseed = {2**63}\n[[optimizers]]\nname = "adam"\n')
     out = cli("race", "--scene", scene)
     assert out.returncode == 2 and "(line 4)" in out.stderr and "seed=" in out.stderr
 
