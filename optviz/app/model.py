@@ -337,6 +337,7 @@ class SceneModel(QtCore.QObject):
             spec.resolve({**entry.hyperparams, name: clean})  # constraints between values (Rprop's step sizes)
         except OptvizError as exc:
             self.errorRaised.emit(f"{self.display_name(k)}: {exc}")
+            self.optimizerChanged.emit(k)  # the controls show the values kept, not the one refused
             return False
         if entry.hyperparams.get(name) == clean:
             return True
