@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 R = ("race", "--steps", "5")
 TRAIN = ("train", "--optimizer", "sgd", "--steps", "1")
@@ -92,3 +94,29 @@ def test_the_largest_seed_races_and_its_json_is_valid(cli, tmp_path):
         raise ValueError(constant)
 
     json.loads(js.read_text(), parse_constant=refuse)  # strict JSON: no NaN or Infinity
+
+
+_SPEC_TEXT = st.text(alphabet="sgdlrmoentu_=,:.0123456789e-+ ", max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rest=_SPEC_TEXT, name=st.sampled_from(["sgd", "rprop", "lbfgs", "adam", ""]))
+def test_spec_text_is_a_value_or_one_line(rest, name):
+    """Whatever follows NAME: in --optimizer, the answer is resolved values or one line naming the problem; a
+    number written with an underscore and a key given twice never get through."""
+    from optviz.cli.specs import parse_spec
+    from optviz.core.errors import OptvizError
+    from optviz.core.optimizers import get_optimizer
+
+    text = f"{name}:{rest}"
+    try:
+        opt, values = parse_spec(text, "optimizer")
+        hp = get_optimizer(opt).resolve(values)
+    except OptvizError as exc:
+        message = str(exc)
+        assert "\n" not in message and len(message) < 400
+        return
+    assert not any("_" in v for v in values.values())
+    keys = [part.partition("=")[0].strip() for part in rest.split(",") if part.strip()]
+    assert len(keys) == len(set(keys))
+    assert hp["lr"] > 0

@@ -34,3 +34,11 @@ def test_scene_with_every_optimizer_disabled_says_so():
         scene.require_enabled()  # ... but nothing to race or export
     scene.optimizers[1].enabled = True
     assert scene.require_enabled() is scene
+
+
+@pytest.mark.parametrize("text", ["1_0,2", "1,2_0"])
+def test_start_points_with_underscores_are_refused(text):
+    from optviz.core.race.starts import parse_point
+
+    with pytest.raises(ValueOutOfRangeError, match="start"):
+        parse_point(text)
