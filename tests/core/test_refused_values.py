@@ -42,3 +42,11 @@ def test_start_points_with_underscores_are_refused(text):
 
     with pytest.raises(ValueOutOfRangeError, match="start"):
         parse_point(text)
+
+
+def test_an_unknown_name_is_echoed_as_an_excerpt():
+    from optviz.core.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError) as info:
+        get_optimizer("x" * 100_000)
+    assert len(str(info.value)) < 200 and "…" in str(info.value)
