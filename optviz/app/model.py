@@ -348,8 +348,10 @@ class SceneModel(QtCore.QObject):
         spec = get_optimizer(entry.name)
         try:
             clean = spec.schema.check(name, value)
+            spec.resolve({**entry.hyperparams, name: clean})  # constraints between values (Rprop's step sizes)
         except OptvizError as exc:
             self.errorRaised.emit(f"{self.display_name(k)}: {exc}")
+            self.optimizerChanged.emit(k)  # the controls show the values kept, not the one refused
             return False
         if entry.hyperparams.get(name) == clean:
             return True

@@ -28,19 +28,19 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from optviz.cli import export_cmd, landscape_cmd, list_cmd, race_cmd, sweep_cmd, train_cmd
+    from optviz.cli import argtypes, export_cmd, landscape_cmd, list_cmd, race_cmd, sweep_cmd, train_cmd
 
     parser = OneLineParser(
         prog="optviz",
         description="Watch deep-learning optimizers race on loss surfaces. With no command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"optviz {__version__}")
-    parser.add_argument("--scene", metavar="FILE", help="open this scene file in the app")
+    parser.add_argument("--scene", type=argtypes.nonempty, metavar="FILE", help="open this scene file in the app")
     parser.add_argument("--screenshot", metavar="OUT.png", help="open the app, advance, save a screenshot, exit")
     parser.add_argument(
         "--size", metavar="WxH", help="window size for --screenshot (default 1600x1000); with no display, the video's"
     )
-    parser.add_argument("--steps", type=int, metavar="N", help="steps to advance before --screenshot")
+    parser.add_argument("--steps", type=argtypes.integer, metavar="N", help="steps to advance before --screenshot")
     parser.add_argument(
         "--panel",
         choices=("charts", "sensitivity", "all-optimizers", "tuning", "training"),
@@ -130,7 +130,7 @@ def render_without_display(args: argparse.Namespace) -> int:
     from optviz.core.scene import default_scene, load_scene
     from optviz.export.settings import parse_size
 
-    scene = load_scene(args.scene) if args.scene else default_scene()
+    scene = (load_scene(args.scene) if args.scene else default_scene()).require_enabled()
     out = export_default_race(scene, parse_size(args.size) if args.size else None)
     print(
         f"optviz: no display here, so the race was rendered to {out} (open it in a video player); "

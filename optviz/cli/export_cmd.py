@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 from dataclasses import replace
 from pathlib import Path
 
+from optviz.cli import argtypes
 from optviz.cli.outputs import refuse_special
 from optviz.cli.progress import ProgressBar
 from optviz.cli.race_cmd import add_race_arguments, scene_from_args
+from optviz.core.errors import OptvizError
 from optviz.core.scene import Scene
 from optviz.export.settings import (
     CAMERA_KINDS,
     DEFAULT_OVERLAYS,
+    MAX_FRAMES,
     OVERLAYS,
     QUALITIES,
     ExportSettings,
@@ -46,11 +50,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_race_arguments(p)
     p.add_argument("--out", required=True, metavar="FILE.mp4|FILE.webm|FILE.gif|DIR", help="output file or folder")
     p.add_argument("--size", metavar="WxH", help="frame size (default 1280x720; 640x360 for GIF)")
-    p.add_argument("--fps", type=int, metavar="N", help="frames per second (default 30; 25 for GIF)")
+    p.add_argument("--fps", type=argtypes.integer, metavar="N", help="frames per second (default 30; 25 for GIF)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--seconds", type=float, metavar="S", help="length of the video (default 10)")
+    length.add_argument("--seconds", type=argtypes.finite_float, metavar="S", help="length of the video (default 10)")
     length.add_argument(
-        "--steps-per-frame", type=float, metavar="N", help="race steps per frame instead (the length follows)"
+        "--steps-per-frame",
+        type=argtypes.steps_per_frame,
+        metavar="N",
+        help="race steps per frame instead (the length follows)",
     )
     p.add_argument(
         "--camera",
@@ -85,6 +92,18 @@ def settings_from_args(args: argparse.Namespace) -> ExportSettings:
         quality=args.quality,
         force=args.force,
     ).validate()
+
+
+def check_planned_frames(steps: int, steps_per_frame: float | None) -> None:
+    """Refuse, before any work, a --steps-per-frame that plans more frames than an export may have."""
+    if steps_per_frame is None:
+        return
+    frames = math.ceil(steps / steps_per_frame) + 1
+    if frames > MAX_FRAMES:
+        raise OptvizError(
+            f"--steps-per-frame {steps_per_frame:g} with {steps} steps plans {frames:,} frames "
+            f"(at most {MAX_FRAMES:,}): raise it to {steps / (MAX_FRAMES - 1):.3g} or more"
+        )
 
 
 def export(scene: Scene, settings: ExportSettings, label: str = "exporting") -> int:
@@ -132,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     if settings.format != "png":
         refuse_special("--out", args.out)  # never replace a device or a FIFO with a video
     check_target(settings.out, settings.format == "png", settings.force)
-    scene = scene_from_args(args)
+    scene = scene_from_args(args).require_enabled()
+    check_planned_frames(scene.steps, settings.steps_per_frame)
     if settings.title is None and (args.optimizer or args.surface or args.formula) and not scene.is_learned:
         # The scene's title described its own race; flags changed the race, so name the surface instead. (A
         # learned scene's title names its model and data, which flags do not change.)

@@ -12,6 +12,7 @@ import io
 
 import numpy as np
 
+from optviz.cli import argtypes
 from optviz.cli.help_names import names_in_help
 from optviz.cli.outputs import check_outputs, deliver
 from optviz.cli.progress import ProgressBar
@@ -49,10 +50,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="KIND",
         help=f"{' | '.join(PLANES)} (default: pca with optimizers, random without)",
     )
-    p.add_argument("--resolution", type=int, default=defaults.resolution, metavar="N", help="grid points per side")
+    p.add_argument(
+        "--resolution", type=argtypes.integer, default=defaults.resolution, metavar="N", help="grid points per side"
+    )
     p.add_argument(
         "--range",
-        type=float,
+        type=argtypes.finite_float,
         default=defaults.range,
         metavar="R",
         help="random plane: half-width in direction units; "
@@ -61,9 +64,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--optimizer", action="append", metavar="NAME[:k=v,...]", help="an optimizer to train; repeat for several"
     )
-    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, metavar="N", help="training steps per optimizer")
-    p.add_argument("--seed", type=int, default=defaults.seed, metavar="S", help="model initialisation and batches")
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="B", help="mini-batch size")
+    p.add_argument(
+        "--steps", type=argtypes.integer, default=DEFAULT_STEPS, metavar="N", help="training steps per optimizer"
+    )
+    p.add_argument(
+        "--seed", type=argtypes.seed, default=defaults.seed, metavar="S", help="model initialisation and batches"
+    )
+    p.add_argument(
+        "--batch-size", type=argtypes.integer, default=defaults.batch_size, metavar="B", help="mini-batch size"
+    )
     p.add_argument("--no-cache", action="store_true", help="recompute the grid even if it is cached")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="write axes, loss grid and projected paths")
     p.add_argument("--json", metavar="FILE", help="write each optimizer's path, true and plane losses as JSON")

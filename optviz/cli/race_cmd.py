@@ -6,6 +6,7 @@ import argparse
 
 import numpy as np
 
+from optviz.cli import argtypes
 from optviz.cli.outputs import check_outputs, deliver
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
@@ -34,9 +35,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_race_arguments(p: argparse.ArgumentParser) -> None:
     """The flags that define a race; shared with other commands that render or export races."""
-    p.add_argument("--scene", metavar="FILE", help="scene file to start from")
-    p.add_argument("--surface", metavar="NAME[:k=v,...]", help="surface and its parameters, e.g. rastrigin:noise=2")
-    p.add_argument("--formula", metavar="TEXT", help="custom surface formula in x and y, e.g. 'x^2 + 10*y^2'")
+    p.add_argument("--scene", type=argtypes.nonempty, metavar="FILE", help="scene file to start from")
+    p.add_argument(
+        "--surface",
+        type=argtypes.nonempty,
+        metavar="NAME[:k=v,...]",
+        help="surface and its parameters, e.g. rastrigin:noise=2",
+    )
+    p.add_argument(
+        "--formula",
+        type=argtypes.nonempty,
+        metavar="TEXT",
+        help="custom surface formula in x and y, e.g. 'x^2 + 10*y^2'",
+    )
     p.add_argument(
         "--optimizer",
         action="append",
@@ -45,10 +56,14 @@ def add_race_arguments(p: argparse.ArgumentParser) -> None:
     )
     starts = p.add_mutually_exclusive_group()
     starts.add_argument("--start", action="append", metavar="X,Y", help="start point; repeat for several")
-    starts.add_argument("--starts", metavar="grid:NxM", help="an N x M grid of starts over the domain")
-    p.add_argument("--steps", type=int, metavar="N", help="steps per run")
-    p.add_argument("--seed", type=int, metavar="S", help="seed for gradient noise and random optimizers")
-    p.add_argument("--tolerance", type=float, metavar="T", help="convergence tolerance (distance to a minimum)")
+    starts.add_argument(
+        "--starts", type=argtypes.nonempty, metavar="grid:NxM", help="an N x M grid of starts over the domain"
+    )
+    p.add_argument("--steps", type=argtypes.integer, metavar="N", help="steps per run")
+    p.add_argument("--seed", type=argtypes.seed, metavar="S", help="seed for gradient noise and random optimizers")
+    p.add_argument(
+        "--tolerance", type=argtypes.positive_float, metavar="T", help="convergence tolerance (distance to a minimum)"
+    )
 
 
 def scene_from_args(args: argparse.Namespace) -> Scene:
@@ -80,7 +95,7 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
 
 def run(args: argparse.Namespace) -> int:
     outputs = check_outputs([("--json", args.json), ("--csv", args.csv)], args.force)
-    scene = scene_from_args(args)
+    scene = scene_from_args(args).require_enabled()
     result = scene.run()
     contents = {"--json": lambda: json_text(race_json(scene, result)), "--csv": lambda: race_csv(result)}
     deliver(outputs, contents, lambda stream: print_leaderboard(scene, result, stream))

@@ -13,6 +13,7 @@ from typing import TextIO
 
 import numpy as np
 
+from optviz.cli import argtypes
 from optviz.cli.outputs import Output, check_outputs, deliver
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
@@ -48,7 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     starts = sweep.add_mutually_exclusive_group()
     starts.add_argument("--start", metavar="X,Y", help="the start (default: the surface's suggested start)")
-    starts.add_argument("--starts", type=int, metavar="K", help="K random starts over the domain; cells show medians")
+    starts.add_argument(
+        "--starts", type=argtypes.integer, metavar="K", help="K random starts over the domain; cells show medians"
+    )
     sweep.add_argument("--npz", metavar="OUT", help="write the grids as numpy arrays")
     sweep.set_defaults(run=run_sweep)
 
@@ -71,8 +74,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "optviz tune --surface rosenbrock --optimizer adam --optimizer sgd --budget 24 --starts 16 --json t.json",
     )
     _common(tune_p, many=True)
-    tune_p.add_argument("--budget", type=int, default=24, metavar="N", help="learning rates tried (default 24)")
-    tune_p.add_argument("--starts", type=int, default=16, metavar="K", help="random starts (default 16)")
+    tune_p.add_argument(
+        "--budget", type=argtypes.integer, default=24, metavar="N", help="learning rates tried (default 24)"
+    )
+    tune_p.add_argument("--starts", type=argtypes.integer, default=16, metavar="K", help="random starts (default 16)")
     tune_p.add_argument(
         "--budgets",
         metavar="N,N,...",
@@ -87,8 +92,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser, many: bool = False) -> None:
-    p.add_argument("--surface", metavar="NAME[:k=v,...]", help="surface and its parameters (default rosenbrock)")
-    p.add_argument("--formula", metavar="TEXT", help="custom surface formula in x and y")
+    p.add_argument(
+        "--surface",
+        type=argtypes.nonempty,
+        metavar="NAME[:k=v,...]",
+        help="surface and its parameters (default rosenbrock)",
+    )
+    p.add_argument("--formula", type=argtypes.nonempty, metavar="TEXT", help="custom surface formula in x and y")
     p.add_argument(
         "--optimizer",
         action="append" if many else "store",
@@ -96,9 +106,19 @@ def _common(p: argparse.ArgumentParser, many: bool = False) -> None:
         metavar="NAME[:k=v,...]",
         help="optimizer and fixed hyperparameters" + ("; repeat for several" if many else ""),
     )
-    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, metavar="N", help=f"steps (default {DEFAULT_STEPS})")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed for gradient noise and random starts")
-    p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="T", help="convergence tolerance")
+    p.add_argument(
+        "--steps", type=argtypes.integer, default=DEFAULT_STEPS, metavar="N", help=f"steps (default {DEFAULT_STEPS})"
+    )
+    p.add_argument(
+        "--seed", type=argtypes.seed, default=0, metavar="S", help="seed for gradient noise and random starts"
+    )
+    p.add_argument(
+        "--tolerance",
+        type=argtypes.positive_float,
+        default=DEFAULT_TOLERANCE,
+        metavar="T",
+        help="convergence tolerance",
+    )
     p.add_argument("--json", metavar="OUT", help="write the results as JSON ('-': standard output)")
     p.add_argument("--png", metavar="OUT", help="draw the result as a PNG picture")
     p.add_argument("--force", action="store_true", help="replace output files that exist")

@@ -10,6 +10,7 @@ import argparse
 import warnings
 from typing import TextIO
 
+from optviz.cli import argtypes
 from optviz.cli.help_names import names_in_help
 from optviz.cli.outputs import check_outputs, deliver
 from optviz.cli.progress import ProgressBar
@@ -57,17 +58,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when torch sees a GPU, else CPU")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="fp16 (GradScaler) needs CUDA")
-    p.add_argument("--steps", type=int, default=200, metavar="N", help="optimizer steps per run")
-    p.add_argument("--batch-size", type=int, default=64, metavar="B", help="samples per step")
+    p.add_argument("--steps", type=argtypes.integer, default=200, metavar="N", help="optimizer steps per run")
+    p.add_argument("--batch-size", type=argtypes.integer, default=64, metavar="B", help="samples per step")
     p.add_argument("--schedule", choices=list(SCHEDULES), default="constant", help="learning-rate schedule")
-    p.add_argument("--clip", type=float, default=0.0, metavar="NORM", help="clip the gradient norm (0: off)")
+    p.add_argument(
+        "--clip", type=argtypes.nonnegative_float, default=0.0, metavar="NORM", help="clip the gradient norm (0: off)"
+    )
     p.add_argument(
         "--weight-decay",
-        type=float,
+        type=argtypes.finite_float,
         metavar="W",
         help="decay for every optimizer (default: each optimizer's own); biases and norms never decay",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed for data, weights and batches")
+    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S", help="seed for data, weights and batches")
     p.add_argument(
         "--json", metavar="OUT", help="write every run (curves, step times, memory) as JSON; - for standard output"
     )

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from optviz.core.errors import UnknownNameError
+from optviz.core.errors import UnknownNameError, echo
 
 T = TypeVar("T")
 
@@ -33,8 +33,9 @@ def lookup(
     key = normalise(name)
     if key in table:
         return table[key]
-    close = difflib.get_close_matches(key, list(table), n=1, cutoff=0.6)
+    # A pasted page is no typo of a name: no fuzzy match over it, and only an excerpt in the message.
+    close = difflib.get_close_matches(key, list(table), n=1, cutoff=0.6) if len(key) <= 100 else []
     hint = f"did you mean {close[0]!r}? " if close else ""
     if list_command is not None:
-        raise UnknownNameError(f"unknown {kind} {name!r} ({hint}run `{list_command}` for the choices)")
-    raise UnknownNameError(f"unknown {kind} {name!r}; {hint}choose one of: {', '.join(table)}")
+        raise UnknownNameError(f"unknown {kind} {echo(name)} ({hint}run `{list_command}` for the choices)")
+    raise UnknownNameError(f"unknown {kind} {echo(name)}; {hint}choose one of: {', '.join(table)}")

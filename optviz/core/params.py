@@ -33,6 +33,10 @@ class Param:
     scale: Scale = "linear"
     choices: tuple[str, ...] = ()
     help: str = ""
+    #: Exclusive ends: the range is (low, high] with open_low, [low, high) with open_high (a library that refuses
+    #: the end itself, e.g. AdaHessian's hessian_power in (0, 1]).
+    open_low: bool = False
+    open_high: bool = False
 
     def __post_init__(self) -> None:
         if self.kind in ("float", "int") and (self.low is None or self.high is None):
@@ -41,6 +45,27 @@ class Param:
             raise ValueError(f"log-scale parameter {self.name!r} needs low > 0")
         if self.kind == "choice" and self.default not in self.choices:
             raise ValueError(f"choice parameter {self.name!r}: default not among choices")
+        if self.kind in ("float", "int") and not self.contains(self.default):  # type: ignore[arg-type]
+            raise ValueError(f"parameter {self.name!r}: default {self.default!r} outside {self.describe_range()}")
+
+    def contains(self, number: float) -> bool:
+        """Whether a number lies in the range, exclusive ends excluded (NaN never does)."""
+        lo, hi = self.low, self.high
+        above = number > lo if self.open_low else number >= lo  # type: ignore[operator]
+        below = number < hi if self.open_high else number <= hi  # type: ignore[operator]
+        return math.isfinite(number) and above and below
+
+    @property
+    def slider_bounds(self) -> tuple[float, float]:
+        """The ends a slider offers: the range's, each exclusive end moved in by a ten-thousandth of the range
+        (of its logarithm on a log scale), so the slider never offers a value the schema refuses."""
+        lo, hi = float(self.low), float(self.high)  # type: ignore[arg-type]
+        nudge = 1e-4
+        if self.scale == "log":
+            ratio = (hi / lo) ** nudge
+            return (lo * ratio if self.open_low else lo), (hi / ratio if self.open_high else hi)
+        step = (hi - lo) * nudge
+        return (lo + step if self.open_low else lo), (hi - step if self.open_high else hi)
 
     def describe_range(self) -> str:
         if self.kind == "bool":
@@ -49,7 +74,9 @@ class Param:
             return "one of " + ", ".join(self.choices)
         if self.kind == "text":
             return "text"
-        return f"{_fmt(self.low)} to {_fmt(self.high)}" + (" (log scale)" if self.scale == "log" else "")
+        low = f"more than {_fmt(self.low)}" if self.open_low else _fmt(self.low)
+        high = f"less than {_fmt(self.high)}" if self.open_high else _fmt(self.high)
+        return f"{low} to {high}" + (" (log scale)" if self.scale == "log" else "")
 
     def parse(self, text: str, owner: str = "") -> Value:
         """Parse a value typed by a person (command line, text box)."""
@@ -64,6 +91,9 @@ class Param:
             raise ValueOutOfRangeError(f"{where}{self.name}={echo(text)} is not a boolean (use true or false)")
         if self.kind in ("choice", "text"):
             return self.validate(raw, owner)
+        if "_" in raw:  # Python's int() and float() read "1_0" as 10; a person typing it meant something else
+            kind = "an integer" if self.kind == "int" else "a number"
+            raise ValueOutOfRangeError(f"{where}{self.name}={echo(text)} is not {kind} (no underscores)")
         try:
             number = int(raw) if self.kind == "int" else float(raw)
         except ValueError:
@@ -91,19 +121,19 @@ class Param:
         if self.kind == "int" and not float(value).is_integer():
             raise ValueOutOfRangeError(f"{where}{self.name} must be an integer, got {echo(value)}")
         number = int(value) if self.kind == "int" else float(value)
-        if not math.isfinite(number) or not (self.low <= number <= self.high):  # type: ignore[operator]
+        if not self.contains(number):
             raise ValueOutOfRangeError(f"{where}{self.name}={_fmt(number)} is out of range ({self.describe_range()})")
         return number
 
     # Slider mapping: position in [0, 1] <-> value, log or linear. Used by the app's sliders.
     def to_unit(self, value: float) -> float:
-        lo, hi = float(self.low), float(self.high)  # type: ignore[arg-type]
+        lo, hi = self.slider_bounds
         if self.scale == "log":
             return (math.log(value) - math.log(lo)) / (math.log(hi) - math.log(lo))
         return (value - lo) / (hi - lo)
 
     def from_unit(self, unit: float) -> float:
-        lo, hi = float(self.low), float(self.high)  # type: ignore[arg-type]
+        lo, hi = self.slider_bounds
         unit = min(1.0, max(0.0, unit))
         if self.scale == "log":
             value = math.exp(math.log(lo) + unit * (math.log(hi) - math.log(lo)))
@@ -118,6 +148,8 @@ class Param:
             "default": self.default,
             "low": self.low,
             "high": self.high,
+            "open_low": self.open_low,
+            "open_high": self.open_high,
             "scale": self.scale,
             "choices": list(self.choices),
             "help": self.help,
@@ -165,6 +197,17 @@ class Schema:
         if isinstance(value, str) and param.kind not in ("choice", "text"):
             return param.parse(value, self.owner)
         return param.validate(value, self.owner)
+
+
+#: Seeds are 0 to 2**63 - 1: numpy takes any non-negative integer, but torch's generators take a signed 64-bit one.
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """`seed` when it is an integer from 0 to `MAX_SEED`; else a one-line `ValueOutOfRangeError`."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueOutOfRangeError(f"{name}={echo(seed)} is out of range (an integer from 0 to 2**63-1)")
+    return seed
 
 
 def _fmt(x: float | None) -> str:

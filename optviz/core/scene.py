@@ -26,7 +26,7 @@ from optviz.core.errors import OptvizError, SceneError, echo
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
 from optviz.core.palette import COLORMAPS, PALETTE
-from optviz.core.params import Value
+from optviz.core.params import Value, check_seed
 from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
 from optviz.core.race.result import RaceResult, RunConfig
 from optviz.core.race.starts import MAX_GRID, grid_starts
@@ -158,6 +158,13 @@ class Scene:
             e.color or PALETTE[i % len(PALETTE)] for i, e in enumerate(self.optimizers) if e.enabled or not only_enabled
         ]
 
+    def require_enabled(self) -> Scene:
+        """The scene, when it has an enabled optimizer to race; else an `OptvizError` saying so (a race or an
+        export of nothing would succeed silently with empty output)."""
+        if not any(e.enabled for e in self.optimizers):
+            raise SceneError("every optimizer in the scene is disabled: enable one (enabled = true) to race it")
+        return self
+
     def log_scale(self, surface: Surface) -> bool:
         return surface.log_scale if self.view.log_scale is None else self.view.log_scale
 
@@ -229,6 +236,7 @@ class Scene:
                 raise SceneError(f"optimizer {entry.name}: color {echo(entry.color)} must look like #rrggbb")
         if not 1 <= self.steps <= MAX_STEPS:
             raise SceneError(f"steps={self.steps} is out of range (1 to {MAX_STEPS})")
+        check_seed(self.seed)
         if not (self.tolerance > 0 and math.isfinite(self.tolerance)):
             raise SceneError(f"tolerance={self.tolerance} must be a positive finite number")
         self.view.camera.validate()

@@ -114,7 +114,7 @@ BAD_INPUT = [
     (["race", "--optimizer", "adam:lr"], "is not key=value"),
     (["race", "--start", "1;2"], "two numbers"),
     (["race", "--starts", "grid:axb"], "grid:NxM"),
-    (["race", "--steps", "x"], "invalid int value"),
+    (["race", "--steps", "x"], "--steps: 'x' is not an integer"),
     (["race", "--scene", "missing.toml"], "no such scene file"),
     (["race", "--formula", "x^2 + z"], "unknown name 'z'"),
     (["race", "--optimizer", "adam8bit"], "cannot race on a surface"),
@@ -182,7 +182,7 @@ def test_entry_point_version_and_help():
     ("args", "message"),
     [
         (["race", "--optimizer", "adamm"], "unknown optimizer 'adamm'"),  # OptvizError: main returns 2
-        (["race", "--steps", "x"], "invalid int value"),  # argparse: SystemExit(2)
+        (["race", "--steps", "x"], "--steps: 'x' is not an integer"),  # argparse: SystemExit(2)
     ],
 )
 def test_entry_point_error_is_one_line_and_exit_2(args, message, tmp_path):

@@ -148,7 +148,7 @@ def test_extreme_other_hyperparameters(name):
     surface = get_surface("beale")
     for p in spec.schema:
         if p.kind in ("float", "int"):
-            for value in (p.low, p.high):
+            for value in p.slider_bounds:  # the accepted ends
                 cfg = RunConfig(name, spec.resolve({p.name: value}, "beale"))
                 result = run_race(surface, [cfg], np.array([surface.start]), 30)
                 assert result.status[0, 0] in ("running", "converged", "diverged")

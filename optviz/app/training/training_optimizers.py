@@ -16,6 +16,7 @@ from superqt.utils import signals_blocked
 from optviz.app.widgets.param_controls import ParamForm
 from optviz.app.widgets.picker import OptimizerPicker, spec_tooltip
 from optviz.app.widgets.theme import MUTED
+from optviz.core.errors import OptvizError
 from optviz.core.learn.config import OptimizerRun
 from optviz.core.learn.implementations import supported_implementations
 from optviz.core.optimizers import REGISTRY, get_optimizer
@@ -189,10 +190,19 @@ class TrainingOptimizers(QtWidgets.QWidget):
 
     def _edited(self, name: str, value: Value) -> None:
         entry = self.current()
-        if entry is not None:
-            entry.hp[name] = value
+        if entry is None:
+            return
+        spec = get_optimizer(entry.name)
+        try:
+            spec.resolve({**entry.hp, name: value})  # constraints between values (Rprop's step sizes)
+        except OptvizError as exc:
+            self.note.setText(str(exc))  # said where the description stands; the values kept are shown again
             self._show_values()
-            self.changed.emit()
+            return
+        self.note.setText(f"{spec.title} ({spec.source}): {spec.description}")
+        entry.hp[name] = value
+        self._show_values()
+        self.changed.emit()
 
     def _reset(self, name: str) -> None:
         entry = self.current()

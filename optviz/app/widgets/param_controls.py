@@ -45,7 +45,8 @@ def tidy(param: Param, value: float) -> Value:
         return 0.0
     digits = 4 - math.floor(math.log10(abs(value))) - 1
     tidy_value = round(value, digits)
-    return float(min(max(tidy_value, param.low), param.high))  # type: ignore[type-var]
+    low, high = param.slider_bounds  # an exclusive end is never offered
+    return float(min(max(tidy_value, low), high))
 
 
 def tooltip(param: Param) -> str:

@@ -6,12 +6,13 @@ words and the command line prints them as its one-line error.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from optviz.core.errors import OptvizError, ValueOutOfRangeError
 from optviz.core.learn.schedules import ScheduleConfig
-from optviz.core.params import Value
+from optviz.core.params import Value, check_seed
 
 DEVICES = ("auto", "cpu", "cuda")
 #: Most optimizer steps a training run takes (the command line and the Training panel alike): a typo such as
@@ -96,10 +97,11 @@ class TrainConfig:
             raise ValueOutOfRangeError(f"steps={self.steps} is out of range (1 to {MAX_STEPS})")
         if self.batch_size < 1:
             raise ValueOutOfRangeError(f"batch size must be at least 1, got {self.batch_size}")
-        if self.clip_grad_norm < 0:
-            raise ValueOutOfRangeError(f"gradient clipping norm must be >= 0, got {self.clip_grad_norm}")
+        if not (self.clip_grad_norm >= 0 and math.isfinite(self.clip_grad_norm)):  # NaN fails both
+            raise ValueOutOfRangeError(f"gradient clipping norm must be finite and >= 0, got {self.clip_grad_norm}")
         if self.weight_decay is not None and not 0.0 <= self.weight_decay <= 1.0:
             raise ValueOutOfRangeError(f"weight decay must be in [0, 1], got {self.weight_decay}")
+        check_seed(self.seed)
 
     @property
     def evaluation_interval(self) -> int:

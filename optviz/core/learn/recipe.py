@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from optviz.core.errors import OptvizError, UnknownNameError
+from optviz.core.params import check_seed
 
 PLANES = ("random", "pca", "three-point")
 MIN_RESOLUTION, MAX_RESOLUTION = 5, 401
@@ -61,4 +62,5 @@ class LearnedRecipe:
             raise OptvizError(f"range={self.range} is out of range (above 0, at most {MAX_RANGE:g})")
         if not 1 <= self.batch_size <= MAX_BATCH:
             raise OptvizError(f"batch_size={self.batch_size} is out of range (1 to {MAX_BATCH})")
+        check_seed(self.seed)
         return self

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, Literal, Protocol
 
+from optviz.core.errors import ValueOutOfRangeError
 from optviz.core.params import Schema, Value
 
 #: How the race engine puts M start points into library optimizers:
@@ -133,6 +134,9 @@ class OptimizerSpec:
     state_bytes_rule: Callable[[Mapping[str, Value]], float] | None = field(default=None, repr=False)
     #: Why the training panel cannot train the zoo's models with it (None when it can).
     training_unavailable: str | None = None
+    #: Constraints between hyperparameters that no single range can say: (check, message) pairs, `check(hp)`
+    #: true when the resolved values are fine; `message` is formatted with them (Rprop: step_min <= step_max).
+    constraints: tuple[tuple[Callable[[Mapping[str, Value]], bool], str], ...] = ()
 
     def state_bytes(self, hp: Mapping[str, Value] | None = None) -> float:
         """Theoretical optimizer-state bytes per parameter for these hyperparameters (defaults when None)."""
@@ -164,6 +168,9 @@ class OptimizerSpec:
         values = self.defaults_for(surface)
         for name, value in overrides.items():
             values[name] = self.schema.check(name, value)
+        for check, message in self.constraints:
+            if not check(values):
+                raise ValueOutOfRangeError(f"{self.name}: {message.format(**values)}")
         return values
 
     def step(self, opt: Any, closure: Callable[[], Any]) -> None:

@@ -293,7 +293,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             lr(1e-2),
             Param("beta2_decay", -0.8, low=-1.0, high=0.0, help="exponent of the β₂ schedule 1 − t^decay"),
             Param("eps2", 1e-3, low=1e-8, high=1.0, scale="log", help="smallest relative step scale"),
-            Param("d", 1.0, low=0.01, high=10.0, scale="log", help="clipping threshold on the update's RMS"),
+            Param("d", 1.0, low=1.0, high=10.0, scale="log", help="clipping threshold on the update RMS (>= 1)"),
             weight_decay(),
         ),
         build=builder(
@@ -401,7 +401,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             beta2(),
             eps(1e-16, low=1e-20),
             weight_decay(),
-            Param("hessian_power", 1.0, low=0.0, high=1.0, help="k: how much of the curvature to trust"),
+            Param("hessian_power", 1.0, low=0.0, high=1.0, open_low=True, help="k: how much of the curvature to trust"),
         ),
         build=builder("pytorch_optimizer.AdaHessian"),
         elementwise=False,
@@ -471,6 +471,9 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("step_max", 50.0, low=1e-3, high=1000.0, scale="log", help="largest step size"),
         ),
         build=builder("torch.optim.Rprop", _FOR_LOOP),
+        constraints=(
+            (lambda hp: hp["step_min"] <= hp["step_max"], "step_min={step_min:g} is more than step_max={step_max:g}"),
+        ),
         fast=torch_optim.rprop,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=8.0,  # the previous gradient and the step sizes

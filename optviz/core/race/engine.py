@@ -182,10 +182,8 @@ def score(
         s = int(first_bad[k, m])
         status[k, m] = RunStatus.DIVERGED.value
         stopped[k, m] = s
-        if errors[k][m]:
-            reasons[k, m] = errors[k][m]
-        elif nan[k, m, s]:
-            reasons[k, m] = "NaN"
+        if nan[k, m, s]:  # the library's own error where it gave one (a run that escaped first keeps that reason)
+            reasons[k, m] = errors[k][m] or "NaN"
         elif inf[k, m, s]:
             reasons[k, m] = "infinity"
         else:

@@ -46,8 +46,9 @@ def run_library(
     for group in groups:
         if cancelled is not None and cancelled():
             break
-        error = _run_group(spec, hp, surface, starts, group, steps, noise, seed, far, out)
-        for m in group:
+        for m, error in zip(
+            group, _run_group(spec, hp, surface, starts, group, steps, noise, seed, far, out), strict=True
+        ):
             errors[m] = error
     return out, errors
 
@@ -63,8 +64,13 @@ def _run_group(
     seed: int,
     far: float,
     out: np.ndarray,
-) -> str:
-    """Step one optimizer instance holding the starts in `group`; write into `out`; return an error or ""."""
+) -> list[str]:
+    """Step one optimizer instance holding the starts in `group`; write into `out`; return an error or "" for
+    each start of the group.
+
+    A start whose point turns NaN in a step that was given a finite gradient at a finite point gets a reason
+    that says the NaN came from the optimizer's own update (a matrix root of a singular preconditioner, say),
+    not from the surface."""
     import torch
 
     T = torch_math()
@@ -78,6 +84,8 @@ def _run_group(
     opt = spec.build(params, hp)
     rows = np.asarray(group)
     step_noise: list = [None]  # the current step's noise, read by the closure
+    given: list = [None]  # the last gradients the closure set, (len(group), 2)
+    errors = [""] * len(group)
 
     def points() -> torch.Tensor:
         return params[0] if spec.batching == "stack" else torch.stack([p.reshape(2) for p in params])
@@ -93,6 +101,7 @@ def _run_group(
             if step_noise[0] is not None:
                 grads = grads + step_noise[0]
                 loss = loss + (step_noise[0] * xy).sum()  # keeps a line search consistent with the gradient
+        given[0] = grads.detach()
         if spec.batching == "stack":
             params[0].grad = grads
         else:
@@ -110,10 +119,25 @@ def _run_group(
                 else:
                     drawn = points().detach().reshape(-1, 2)
         except _NUMERIC_ERRORS as exc:
-            return f"{spec.title} raised {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+            return [f"{spec.title} raised {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"] * len(group)
         xy = drawn.numpy()
         out[group, t] = xy
+        _blame_update(spec, errors, out[group, t - 1], xy, given[0], far)
         # Stop stepping once every run of the group has gone bad: nothing more to draw.
         if not (np.abs(xy) < far).any():
             break
-    return ""
+    return errors
+
+
+def _blame_update(
+    spec: OptimizerSpec, errors: list[str], before: np.ndarray, after: np.ndarray, grads, far: float
+) -> None:
+    """Say where a NaN came from when the optimizer made it: the point and the gradient it was given were finite
+    (and the point in bounds), and the point it returned is NaN."""
+    if grads is None:
+        return
+    finite_grad = np.isfinite(grads.numpy().reshape(len(errors), 2)).all(-1)
+    made_nan = np.isnan(after).any(-1) & (np.abs(before) < far).all(-1) & finite_grad
+    for i in np.nonzero(made_nan)[0]:
+        if not errors[i]:
+            errors[i] = f"NaN from {spec.title}'s update (the gradient it was given was finite)"

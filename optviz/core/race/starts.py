@@ -25,7 +25,7 @@ def grid_starts(domain: Domain, nx: int, ny: int) -> np.ndarray:
 def parse_point(text: str) -> tuple[float, float]:
     """'X,Y' -> (x, y), with a one-line error naming the problem."""
     parts = text.split(",")
-    if len(parts) != 2:
+    if len(parts) != 2 or "_" in text:  # float() would read "1_0" as 10
         raise ValueOutOfRangeError(f"start {text!r} must be two numbers X,Y (e.g. -1.5,2)")
     try:
         x, y = (float(p) for p in parts)
