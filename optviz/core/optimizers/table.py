@@ -315,6 +315,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         update_rule="u = Adam direction + λθ;  θ ← θ − lr · (‖θ‖/‖u‖) · u",
         schema=schema("lamb", lr(1e-3), beta1(), beta2(), eps(1e-6), weight_decay()),
         build=builder("pytorch_optimizer.Lamb", _FOR_LOOP),
+        fast=layerwise.lamb,
         elementwise=False,
         batching="per_tensor",
         state_bytes_per_param=8.0,

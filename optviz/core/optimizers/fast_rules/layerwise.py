@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from optviz.core.optimizers.fast_rules.ops import Hp, State, coupled_decay, lerp
+from optviz.core.optimizers.fast_rules.ops import (
+    Hp,
+    State,
+    bias_correction,
+    coupled_decay,
+    lerp,
+    second_moment,
+    zeros,
+)
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
 
@@ -41,3 +49,54 @@ def novograd(hp: Hp) -> PairRule:
         return xp.fma(-lr, mx, x), xp.fma(-lr, my, y)
 
     return PairRule(init=init, step=step)
+
+
+def _norm(x: Any, y: Any, xp: Any) -> Any:
+    """`torch.linalg.norm` of a 2-element float64 tensor on CPU: sqrt(fma(y, y, x²)), bit for bit."""
+    return xp.sqrt(xp.fma(y, y, x * x))
+
+
+def lamb(hp: Hp) -> PairRule:
+    """pytorch_optimizer's `Lamb`, its for-loop path (`update`; the defaults: weight_decouple=True,
+    fixed_decay=False, rectify=False, grad_averaging=True, adam=False, pre_norm=False, adam_debias=False).
+
+    The step size is lr / (1 − β₁ᵗ) outside the trust ratio ‖θ‖/(‖u‖ + ε) (‖θ‖ clamped to 10), u = m/(√v + ε)
+    with neither moment bias-corrected inside it; weight decay is decoupled (θ shrinks before the norms).
+    """
+    lr = float(hp["lr"])
+    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    beta3 = 1.0 - beta1  # grad_averaging=True
+    one_minus_beta2 = 1.0 - beta2
+    eps = float(hp["eps"])
+    weight_decay = float(hp["weight_decay"])
+    decay = 1.0 - weight_decay * lr * 1.0  # apply_weight_decay: 1 - wd * lr * ratio(1.0)
+
+    def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
+        xp = probe.xp
+        zx, zy = zeros(x, xp), zeros(y, xp)
+        return {"exp_avg": (zx, zy), "exp_avg_sq": (zx, zy)}
+
+    def step(x: Any, y: Any, gx: Any, gy: Any, s: State, t: int, probe: SurfaceProbe) -> tuple[Any, Any]:
+        xp = probe.xp
+        step_size = lr / bias_correction(beta1, t)
+        mx, my = s["exp_avg"]
+        vx, vy = s["exp_avg_sq"]
+        mx, my = xp.fma(beta3, gx, mx * beta1), xp.fma(beta3, gy, my * beta1)
+        vx = second_moment(vx, gx, beta2, one_minus_beta2, xp)
+        vy = second_moment(vy, gy, beta2, one_minus_beta2, xp)
+        s["exp_avg"], s["exp_avg_sq"] = (mx, my), (vx, vy)
+        if weight_decay != 0.0:
+            x, y = x * decay, y * decay
+        ux, uy = mx / (xp.sqrt(vx) + eps), my / (xp.sqrt(vy) + eps)
+        weight_norm = xp.minimum(xp.maximum(_norm(x, y, xp), 0.0), LAMB_CLAMP)
+        p_norm = _norm(ux, uy, xp)
+        trust_ratio = xp.where((weight_norm == 0.0) | (p_norm == 0.0), 1.0, weight_norm / (p_norm + eps))
+        s["weight_norm"], s["adam_norm"], s["trust_ratio"] = weight_norm, p_norm, trust_ratio
+        alpha = -step_size * trust_ratio
+        return xp.fma(alpha, ux, x), xp.fma(alpha, uy, y)
+
+    return PairRule(init=init, step=step)
+
+
+#: `Lamb.clamp`: the largest weight norm the trust ratio uses.
+LAMB_CLAMP = 10.0
