@@ -57,6 +57,10 @@ CONFIGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("default", {}),
         ("averaging-wd", {"grad_averaging": True, "weight_decay": 0.1, "beta1": 0.5}),
     ],
+    "adafactor": [
+        ("default", {}),
+        ("wd-decay-eps2-d", {"weight_decay": 0.05, "beta2_decay": -0.5, "eps2": 0.2, "d": 1.5, "lr": 0.05}),
+    ],
     "lamb": [
         ("default", {}),
         ("wd-betas-eps", {"weight_decay": 0.1, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "lr": 3e-3}),

@@ -301,6 +301,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             _FOR_LOOP,
             translate=lambda kw: {**{k: v for k, v in kw.items() if k != "eps2"}, "eps": (None, kw["eps2"])},
         ),
+        fast=layerwise.adafactor,
         elementwise=False,
         batching="per_tensor",
         implementations=("for-loop", "foreach"),

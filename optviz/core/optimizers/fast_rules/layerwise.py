@@ -100,3 +100,42 @@ def lamb(hp: Hp) -> PairRule:
 
 #: `Lamb.clamp`: the largest weight norm the trust ratio uses.
 LAMB_CLAMP = 10.0
+
+
+def adafactor(hp: Hp) -> PairRule:
+    """torch.optim's `Adafactor`, its for-loop path, on a vector: a 2-element parameter is not factored, so it
+    keeps a full second-moment `variance`; the step's scale max(ε₂, RMS(θ))·min(lr, 1/√t) and the clipping of
+    the update's RMS at d are the tensor-wide reductions."""
+    lr = float(hp["lr"])
+    beta2_decay = float(hp["beta2_decay"])
+    eps1 = 2.220446049250313e-16  # eps=(None, eps2): torch.finfo(float64).eps
+    eps1_sq = eps1 * eps1
+    eps2 = float(hp["eps2"])
+    d = float(hp["d"])
+    weight_decay = float(hp["weight_decay"])
+    decay = 1 - lr * weight_decay
+    root_numel = 2**0.5
+
+    def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
+        xp = probe.xp
+        return {"step": 0.0, "variance": (zeros(x, xp), zeros(y, xp))}
+
+    def step(x: Any, y: Any, gx: Any, gy: Any, s: State, t: int, probe: SurfaceProbe) -> tuple[Any, Any]:
+        xp = probe.xp
+        step_float = float(t)
+        s["step"] = step_float
+        one_minus_beta2_t = step_float**beta2_decay
+        rho_t = min(lr, 1 / (step_float**0.5))
+        alpha = xp.maximum(eps2, _norm(x, y, xp) / root_numel) * rho_t
+        if weight_decay != 0:
+            x, y = x * decay, y * decay
+        vx, vy = s["variance"]
+        vx, vy = lerp(vx, gx * gx, one_minus_beta2_t, xp), lerp(vy, gy * gy, one_minus_beta2_t, xp)
+        s["variance"] = (vx, vy)
+        ux = 1.0 / xp.sqrt(xp.maximum(vx, eps1_sq)) * gx
+        uy = 1.0 / xp.sqrt(xp.maximum(vy, eps1_sq)) * gy
+        denom = xp.maximum(1.0, _norm(ux, uy, xp) / (root_numel * d))
+        scale = -alpha / denom
+        return xp.fma(scale, ux, x), xp.fma(scale, uy, y)
+
+    return PairRule(init=init, step=step)
