@@ -626,6 +626,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             flag("bias_correction", False, "Adam-style bias correction"),
         ),
         build=builder("pytorch_optimizer.Prodigy", _FOR_LOOP),
+        fast=layerwise.prodigy,
         elementwise=False,
         batching="separate",
         state_bytes_per_param=16.0,

@@ -3,13 +3,18 @@ is one 2-element tensor, so each reduction is an expression in its two coordinat
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from optviz.core.optimizers.fast_rules.ops import (
     Hp,
     State,
     bias_correction,
+    copy,
     coupled_decay,
+    f32,
     lerp,
     second_moment,
     zeros,
@@ -137,5 +142,99 @@ def adafactor(hp: Hp) -> PairRule:
         denom = xp.maximum(1.0, _norm(ux, uy, xp) / (root_numel * d))
         scale = -alpha / denom
         return xp.fma(scale, ux, x), xp.fma(scale, uy, y)
+
+    return PairRule(init=init, step=step)
+
+
+def _f32(v: Any, xp: Any) -> Any:
+    """`v` rounded to float32 (a number, or each element of an (M,) array): what a float32 tensor stores."""
+    if xp.name == "numpy":
+        with np.errstate(over="ignore"):
+            return np.asarray(v, dtype=np.float32).astype(np.float64)
+    return f32(v)
+
+
+def prodigy(hp: Hp) -> PairRule:
+    """pytorch_optimizer's `Prodigy`, its for-loop path (beta3 = √β₂, growth_rate = ∞, eps = 1e-8,
+    weight_decouple=True, fixed_decay=False: defaults).
+
+    The distance estimate is a reduction over every parameter of the group; a race steps one optimizer per start
+    (batching="separate"), so it is a reduction over the start's two coordinates. The group-level values
+    (`d`, `d_max`, `d_hat`, and the float32 tensors `d_numerator`, `d_de_nom`, which the library makes with
+    torch's default dtype) are kept in the rule's state under the library's names. The float32 arithmetic is
+    mirrored: a Python number meeting a float32 tensor is rounded to float32 first, `add_(alpha=)` is one fma.
+    """
+    lr = float(hp["lr"])
+    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    beta3 = math.sqrt(beta2)
+    beta3_f32 = f32(beta3)
+    one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
+    d0 = float(hp["d0"])
+    d_coef_f32 = f32(float(hp["d_coef"]))
+    weight_decay = float(hp["weight_decay"])
+    safeguard_warmup = bool(hp["safeguard_warmup"])
+    use_bias_correction = bool(hp["bias_correction"])
+    eps = 1e-8
+
+    def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
+        xp = probe.xp
+        zx, zy = zeros(x, xp), zeros(y, xp)
+        return {
+            "s": (zx, zy),
+            "p0": (copy(x), copy(y)),
+            "exp_avg": (zx, zy),
+            "exp_avg_sq": (zx, zy),
+            "d": xp.full_like(x, d0),
+            "d_max": xp.full_like(x, d0),
+            "d_numerator": zx,
+        }
+
+    def step(x: Any, y: Any, gx: Any, gy: Any, s: State, t: int, probe: SurfaceProbe) -> tuple[Any, Any]:
+        xp = probe.xp
+        bc = bias_correction(beta1, t) / math.sqrt(bias_correction(beta2, t)) if use_bias_correction else 1.0
+        d = s["d"]
+        d_lr = d * lr / bc
+
+        p0x, p0y = s["p0"]
+        dot = gx * (p0x - x) + gy * (p0y - y)  # torch.dot of two 2-vectors
+        d_numerator = _f32(s["d_numerator"] * beta3_f32, xp)
+        d_numerator = _f32(xp.fma(_f32(d / d0 * d_lr, xp), _f32(dot, xp), d_numerator), xp)
+        s["d_numerator"] = d_numerator
+
+        mx, my = s["exp_avg"]
+        m_alpha = d * one_minus_beta1
+        mx, my = xp.fma(m_alpha, gx, mx * beta1), xp.fma(m_alpha, gy, my * beta1)
+        vx, vy = s["exp_avg_sq"]
+        v_value = d * d * one_minus_beta2
+        vx, vy = xp.fma(v_value * gx, gx, vx * beta2), xp.fma(v_value * gy, gy, vy * beta2)
+        sx, sy = s["s"]
+        s_alpha = (d / d0) * (d if safeguard_warmup else d_lr)
+        sx, sy = xp.fma(s_alpha, gx, sx * beta3), xp.fma(s_alpha, gy, sy * beta3)
+        s["exp_avg"], s["exp_avg_sq"], s["s"] = (mx, my), (vx, vy), (sx, sy)
+        d_de_nom = _f32(xp.abs(sx) + xp.abs(sy), xp)
+
+        # d_de_nom == 0: the library returns before touching d or the parameters.
+        still = d_de_nom == 0.0
+        safe_de_nom = xp.where(still, 1.0, d_de_nom)
+        d_hat = _f32(_f32(d_coef_f32 * d_numerator, xp) / safe_de_nom, xp)
+        d_max = s["d_max"]
+        d_max_new = xp.where(d_hat > d_max, d_hat, d_max)  # max(d_max, d_hat)
+        d_new = d_max_new  # min(d_max, d · growth_rate) with growth_rate = ∞
+
+        if weight_decay != 0.0:
+            decay = 1.0 - weight_decay * d_lr * 1.0
+            x_new, y_new = x * decay, y * decay
+        else:
+            x_new, y_new = x, y
+        neg_d_lr = -d_lr
+        de_eps = d_new * eps
+        x_new = x_new + (neg_d_lr * mx) / (xp.sqrt(vx) + de_eps)  # addcdiv_: a + (v·t1)/t2
+        y_new = y_new + (neg_d_lr * my) / (xp.sqrt(vy) + de_eps)
+
+        s["d"] = xp.where(still, d, d_new)
+        s["d_max"] = xp.where(still, d_max, d_max_new)
+        s["d_hat"] = xp.where(still, s.get("d_hat", d_hat), d_hat)
+        s["d_de_nom"] = xp.where(still, s.get("d_de_nom", d_de_nom), d_de_nom)
+        return xp.where(still, x, x_new), xp.where(still, y, y_new)
 
     return PairRule(init=init, step=step)
