@@ -312,8 +312,12 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         title="LAMB",
         family="layer-wise",
         source="pytorch_optimizer",
-        description="Adam with a layer-wise trust ratio ‖θ‖/‖update‖ for large batches (You et al., 2020).",
-        update_rule="u = Adam direction + λθ;  θ ← θ − lr · (‖θ‖/‖u‖) · u",
+        # pytorch_optimizer's foreach path (its CPU default) is the same step rounded differently
+        # (tests/core/test_foreach_paths.py); the race draws the for-loop path, which the fast rule mirrors.
+        description="Adam with a layer-wise trust ratio ‖θ‖/‖update‖ for large batches (You et al., 2020); drawn: "
+        "pytorch_optimizer's for-loop path (its foreach path is the same step, rounded differently).",
+        update_rule="m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← (1 − lr·λ)θ;  u = m/(√v + ε);  "
+        "θ ← θ − lr/(1−β₁ᵗ) · min(‖θ‖, 10)/(‖u‖ + ε) · u",
         schema=schema("lamb", lr(1e-3), beta1(), beta2(), eps(1e-6), weight_decay()),
         build=builder("pytorch_optimizer.Lamb", _FOR_LOOP),
         fast=layerwise.lamb,
