@@ -51,11 +51,30 @@ SURFACE_LR: dict[str, dict[str, float]] = {
     "novograd": {"rosenbrock": 1e-2, "beale": 1e-2, "saddle": 1e-2},
 }
 
+#: name -> values the library keeps in its parameter group rather than in `opt.state[p]` (one optimizer per start,
+#: so they belong to the start): compared as state entries too.
+GROUP_STATE: dict[str, tuple[str, ...]] = {
+    "prodigy": ("d", "d_max", "d_hat", "d_numerator", "d_de_nom"),
+}
+
 #: name -> list of (id, overrides); the first entry is the library default.
 CONFIGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "novograd": [
         ("default", {}),
         ("averaging-wd", {"grad_averaging": True, "weight_decay": 0.1, "beta1": 0.5}),
+    ],
+    "adafactor": [
+        ("default", {}),
+        ("wd-decay-eps2-d", {"weight_decay": 0.05, "beta2_decay": -0.5, "eps2": 0.2, "d": 1.5, "lr": 0.05}),
+    ],
+    "prodigy": [
+        ("default", {}),
+        ("wd-safeguard-bias", {"weight_decay": 0.1, "safeguard_warmup": True, "bias_correction": True}),
+        ("d0-coef-betas", {"d0": 1e-3, "d_coef": 0.5, "beta1": 0.5, "beta2": 0.9}),
+    ],
+    "lamb": [
+        ("default", {}),
+        ("wd-betas-eps", {"weight_decay": 0.1, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "lr": 3e-3}),
     ],
 }
 
@@ -119,7 +138,8 @@ def library_run(name: str, config: str, surface: str, nudge: int = 0):
                 break
             xy = p.detach().numpy().reshape(2)
             points[t, m] = xy
-            states[t][m] = _state_arrays(opt.state[p])
+            group = {key: opt.param_groups[0][key] for key in GROUP_STATE.get(name, ()) if key in opt.param_groups[0]}
+            states[t][m] = _state_arrays({**group, **opt.state[p]})
             if not (np.isfinite(xy).all() and np.abs(xy).max() <= LIMIT):
                 break
     return points, states

@@ -301,6 +301,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             _FOR_LOOP,
             translate=lambda kw: {**{k: v for k, v in kw.items() if k != "eps2"}, "eps": (None, kw["eps2"])},
         ),
+        fast=layerwise.adafactor,
         elementwise=False,
         batching="per_tensor",
         implementations=("for-loop", "foreach"),
@@ -311,10 +312,15 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         title="LAMB",
         family="layer-wise",
         source="pytorch_optimizer",
-        description="Adam with a layer-wise trust ratio ‖θ‖/‖update‖ for large batches (You et al., 2020).",
-        update_rule="u = Adam direction + λθ;  θ ← θ − lr · (‖θ‖/‖u‖) · u",
+        # pytorch_optimizer's foreach path (its CPU default) is the same step rounded differently
+        # (tests/core/test_foreach_paths.py); the race draws the for-loop path, which the fast rule mirrors.
+        description="Adam with a layer-wise trust ratio ‖θ‖/‖update‖ for large batches (You et al., 2020); drawn: "
+        "pytorch_optimizer's for-loop path (its foreach path is the same step, rounded differently).",
+        update_rule="m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← (1 − lr·λ)θ;  u = m/(√v + ε);  "
+        "θ ← θ − lr/(1−β₁ᵗ) · min(‖θ‖, 10)/(‖u‖ + ε) · u",
         schema=schema("lamb", lr(1e-3), beta1(), beta2(), eps(1e-6), weight_decay()),
         build=builder("pytorch_optimizer.Lamb", _FOR_LOOP),
+        fast=layerwise.lamb,
         elementwise=False,
         batching="per_tensor",
         state_bytes_per_param=8.0,
@@ -627,6 +633,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             flag("bias_correction", False, "Adam-style bias correction"),
         ),
         build=builder("pytorch_optimizer.Prodigy", _FOR_LOOP),
+        fast=layerwise.prodigy,
         elementwise=False,
         batching="separate",
         state_bytes_per_param=16.0,
