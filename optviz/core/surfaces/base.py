@@ -12,6 +12,7 @@ import numpy as np
 
 from optviz.core.mathlib import NUMPY, torch_math
 from optviz.core.params import Param, Schema, Value
+from optviz.core.surfaces.dual import Dual, dual_namespace, tangent_of
 
 Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
@@ -47,6 +48,17 @@ class Surface(ABC):
     @abstractmethod
     def grad(self, x: Any, y: Any, xp: SimpleNamespace) -> tuple[Any, Any]:
         """(df/dx, df/dy), elementwise over x and y."""
+
+    def hvp(self, x: Any, y: Any, vx: Any, vy: Any, xp: SimpleNamespace) -> tuple[Any, Any]:
+        """The Hessian at (x, y) times (vx, vy), elementwise over points, on floats or numpy arrays.
+
+        What torch's double backward through `grad` gives the library optimizers (AdaHessian, Sophia-H):
+        the directional derivative of `grad` along v, by pushing dual numbers through `grad` itself
+        (`dual.py`), so every surface written on `xp` has it without a Hessian of its own.
+        """
+        ns = dual_namespace(xp)
+        gx, gy = self.grad(Dual(x, vx), Dual(y, vy), ns)
+        return tangent_of(gx, x, xp), tangent_of(gy, x, xp)
 
     # Conveniences on numpy arrays of shape (..., 2).
     def value_np(self, points: np.ndarray) -> np.ndarray:
