@@ -57,6 +57,10 @@ CONFIGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("default", {}),
         ("averaging-wd", {"grad_averaging": True, "weight_decay": 0.1, "beta1": 0.5}),
     ],
+    "adahessian": [
+        ("default", {}),
+        ("power-wd", {"lr": 0.05, "hessian_power": 0.7, "weight_decay": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-8}),
+    ],
 }
 
 

@@ -10,7 +10,7 @@ wins: `tests/core/test_registry.py` checks every default against the library's s
 
 from __future__ import annotations
 
-from optviz.core.optimizers.fast_rules import layerwise, pytorch_optimizer, schedulefree, torch_optim
+from optviz.core.optimizers.fast_rules import curvature, layerwise, pytorch_optimizer, schedulefree, torch_optim
 from optviz.core.optimizers.library import builder
 from optviz.core.optimizers.spec import FastRuleFactory, OptimizerSpec
 from optviz.core.params import Param, Schema
@@ -404,6 +404,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("hessian_power", 1.0, low=0.0, high=1.0, help="k: how much of the curvature to trust"),
         ),
         build=builder("pytorch_optimizer.AdaHessian"),
+        fast=curvature.adahessian,
         elementwise=False,
         batching="separate",
         needs_hvp=True,
