@@ -12,7 +12,7 @@ import numpy as np
 
 from optviz.core.mathlib import NUMPY, torch_math
 from optviz.core.params import Param, Schema, Value
-from optviz.core.surfaces.dual import Dual, dual_namespace, tangent_of
+from optviz.core.surfaces import reverse
 
 Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
@@ -52,13 +52,12 @@ class Surface(ABC):
     def hvp(self, x: Any, y: Any, vx: Any, vy: Any, xp: SimpleNamespace) -> tuple[Any, Any]:
         """The Hessian at (x, y) times (vx, vy), elementwise over points, on floats or numpy arrays.
 
-        What torch's double backward through `grad` gives the library optimizers (AdaHessian, Sophia-H):
-        the directional derivative of `grad` along v, by pushing dual numbers through `grad` itself
-        (`dual.py`), so every surface written on `xp` has it without a Hessian of its own.
+        What torch's double backward through `grad` gives the library optimizers (AdaHessian, Sophia-H), to
+        the last bit: `grad` itself runs on a tape of the nodes torch would record and is walked backwards as
+        torch's engine walks them (`reverse.py`), so every surface written on `xp` has it without a Hessian
+        of its own.
         """
-        ns = dual_namespace(xp)
-        gx, gy = self.grad(Dual(x, vx), Dual(y, vy), ns)
-        return tangent_of(gx, x, xp), tangent_of(gy, x, xp)
+        return reverse.hvp(self.grad, x, y, vx, vy, xp)
 
     # Conveniences on numpy arrays of shape (..., 2).
     def value_np(self, points: np.ndarray) -> np.ndarray:
