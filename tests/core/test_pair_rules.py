@@ -76,6 +76,18 @@ CONFIGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("default", {}),
         ("wd-betas-eps", {"weight_decay": 0.1, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "lr": 3e-3}),
     ],
+    "adahessian": [
+        ("default", {}),
+        ("power-wd", {"lr": 0.05, "hessian_power": 0.7, "weight_decay": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-8}),
+    ],
+    "lbfgs": [
+        ("default", {}),
+        ("wolfe-short", {"line_search_fn": "strong_wolfe", "history_size": 3}),
+    ],
+    "sophiah": [
+        ("default", {}),
+        ("period-wd", {"update_period": 3, "weight_decay": 0.05, "p": 0.5, "beta1": 0.8, "beta2": 0.9, "eps": 1e-6}),
+    ],
 }
 
 

@@ -68,6 +68,22 @@ class LearnedSurface(Surface):
         gy = ((1 - u) * (z01 - z00) + u * (z11 - z10)) / dy
         return gx, gy
 
+    def hvp(self, x: Any, y: Any, vx: Any, vy: Any, xp: SimpleNamespace) -> tuple[Any, Any]:
+        """`grad`'s derivative along v: inside a cell gx varies with y only and gy with x only (bilinear), and
+        not at all along an axis where the point is clamped to the grid's edge."""
+        self._numpy_only(x)
+        _, _, z00, z10, z01, z11 = self._cell(x, y)
+        (x0, x1), (y0, y1) = self.domain
+        nx, ny = len(self.xs), len(self.ys)
+        dx = (self.xs[-1] - self.xs[0]) / (nx - 1)
+        dy = (self.ys[-1] - self.ys[0]) / (ny - 1)
+        twist = (z11 - z01) - (z10 - z00)
+        fi = (np.asarray(x, dtype=np.float64) - x0) / (x1 - x0) * (nx - 1)
+        fj = (np.asarray(y, dtype=np.float64) - y0) / (y1 - y0) * (ny - 1)
+        du_dx = np.where((fi > 0.0) & (fi < nx - 1), (nx - 1) / (x1 - x0), 0.0)
+        dw_dy = np.where((fj > 0.0) & (fj < ny - 1), (ny - 1) / (y1 - y0), 0.0)
+        return twist / dx * dw_dy * vy, twist / dy * du_dx * vx
+
     @staticmethod
     def _numpy_only(x: Any) -> None:
         if type(x).__module__.startswith("torch"):

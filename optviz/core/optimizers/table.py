@@ -10,7 +10,14 @@ wins: `tests/core/test_registry.py` checks every default against the library's s
 
 from __future__ import annotations
 
-from optviz.core.optimizers.fast_rules import layerwise, pytorch_optimizer, schedulefree, torch_optim
+from optviz.core.optimizers.fast_rules import (
+    curvature,
+    layerwise,
+    pytorch_optimizer,
+    quasi_newton,
+    schedulefree,
+    torch_optim,
+)
 from optviz.core.optimizers.library import builder
 from optviz.core.optimizers.spec import FastRuleFactory, OptimizerSpec
 from optviz.core.params import Param, Schema
@@ -410,6 +417,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("hessian_power", 1.0, low=0.0, high=1.0, open_low=True, help="k: how much of the curvature to trust"),
         ),
         build=builder("pytorch_optimizer.AdaHessian"),
+        fast=curvature.adahessian,
         elementwise=False,
         batching="separate",
         needs_hvp=True,
@@ -433,6 +441,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("update_period", 10, kind="int", low=1, high=100, help="steps between Hessian estimates"),
         ),
         build=builder("pytorch_optimizer.SophiaH"),
+        fast=curvature.sophiah,
         elementwise=False,
         batching="separate",
         needs_hvp=True,
@@ -528,6 +537,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             {"max_iter": 1},  # one iteration per call: one step of the race
             translate=lambda kw: {**kw, "line_search_fn": None if kw["line_search_fn"] == "none" else "strong_wolfe"},
         ),
+        fast=quasi_newton.lbfgs,
         elementwise=False,
         batching="separate",
         needs_closure=True,

@@ -12,6 +12,7 @@ import numpy as np
 
 from optviz.core.mathlib import NUMPY, torch_math
 from optviz.core.params import Param, Schema, Value
+from optviz.core.surfaces import reverse
 
 Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
@@ -47,6 +48,16 @@ class Surface(ABC):
     @abstractmethod
     def grad(self, x: Any, y: Any, xp: SimpleNamespace) -> tuple[Any, Any]:
         """(df/dx, df/dy), elementwise over x and y."""
+
+    def hvp(self, x: Any, y: Any, vx: Any, vy: Any, xp: SimpleNamespace) -> tuple[Any, Any]:
+        """The Hessian at (x, y) times (vx, vy), elementwise over points, on floats or numpy arrays.
+
+        What torch's double backward through `grad` gives the library optimizers (AdaHessian, Sophia-H), to
+        the last bit: `grad` itself runs on a tape of the nodes torch would record and is walked backwards as
+        torch's engine walks them (`reverse.py`), so every surface written on `xp` has it without a Hessian
+        of its own.
+        """
+        return reverse.hvp(self.grad, x, y, vx, vy, xp)
 
     # Conveniences on numpy arrays of shape (..., 2).
     def value_np(self, points: np.ndarray) -> np.ndarray:

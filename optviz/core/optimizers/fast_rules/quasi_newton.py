@@ -1,0 +1,176 @@
+"""The pair rule for torch.optim.LBFGS as the registry builds it: `max_iter=1`, so one race step is one
+`.step(closure)` with one iteration, and `max_eval = max_iter * 5 // 4 = 1`.
+
+Transcribed from torch/optim/lbfgs.py line by line, every start masked on its own (`xp.where`), since starts part
+ways: one whose gradient is below `tolerance_grad` returns at once (only `func_evals` counts the call), one whose
+direction is not a descent direction (`gtd > -tolerance_change`) updates its state but does not move. torch's
+2-element ops: `dot` is x0·y0 + x1·y1 (two roundings), `add_(v, alpha=a)` is fma(a, v, p).
+
+With `line_search_fn="strong_wolfe"`, `_strong_wolfe` is called with `max_ls = max_eval - current_evals = 0`: it
+evaluates the loss and gradient once at the trial step t and, with no iteration left, returns the lower of the two
+bracket ends, so the step is taken when the trial loss is strictly lower than the current one (t = 0 otherwise),
+and the closure has been called twice.
+
+The library keeps its history in lists (`old_dirs`, `old_stps`, `ro`); ours rides on the state dict as an
+attribute (`LbfgsState.history`), so the state's entries stay the library's numeric ones, comparable one to one.
+Python lists of (y, s, ro) per start on floats; on numpy, (history_size, M) arrays in the library's order, oldest
+first, with a count per start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from optviz.core.optimizers.fast_rules.ops import Hp
+from optviz.core.optimizers.spec import PairRule, SurfaceProbe
+
+# torch.optim.LBFGS defaults the registry does not expose.
+TOLERANCE_GRAD = 1e-7
+TOLERANCE_CHANGE = 1e-9
+CURVATURE_MIN = 1e-10  # `if ys > 1e-10`: pairs with less curvature are not stored
+
+
+class LbfgsState(dict):
+    """The state dict (library names: d, t, H_diag, prev_flat_grad, prev_loss, n_iter, func_evals) with the
+    (y, s, ro) history as an attribute."""
+
+    __slots__ = ("history",)
+
+
+class _ListHistory:
+    """One start's history on floats: lists of (y0, y1, s0, s1, ro), oldest first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pairs: list[tuple[float, float, float, float, float]] = []
+
+    def reset(self, mask: bool) -> None:
+        if mask:
+            self.pairs = []
+
+    def push(self, mask: bool, y0: float, y1: float, s0: float, s1: float, ro: float) -> None:
+        if mask:
+            if len(self.pairs) == self.size:
+                self.pairs.pop(0)
+            self.pairs.append((y0, y1, s0, s1, ro))
+
+    def two_loop(self, q0: float, q1: float, h_diag: float, xp: Any) -> tuple[float, float]:
+        fma = xp.fma
+        al = []
+        for y0, y1, s0, s1, ro in reversed(self.pairs):
+            a = (s0 * q0 + s1 * q1) * ro
+            al.append(a)
+            q0, q1 = fma(-a, y0, q0), fma(-a, y1, q1)
+        r0, r1 = q0 * h_diag, q1 * h_diag
+        for (y0, y1, s0, s1, ro), a in zip(self.pairs, reversed(al), strict=True):
+            be = (y0 * r0 + y1 * r1) * ro
+            r0, r1 = fma(a - be, s0, r0), fma(a - be, s1, r1)
+        return r0, r1
+
+
+class _ArrayHistory:
+    """M starts' histories: (size, M) arrays, row i the i-th oldest pair, `count` pairs per start."""
+
+    def __init__(self, size: int, m_count: int) -> None:
+        self.size = size
+        self.count = np.zeros(m_count, dtype=np.intp)
+        self.data = np.zeros((5, size, m_count))  # y0, y1, s0, s1, ro
+
+    def reset(self, mask: np.ndarray) -> None:
+        self.count = np.where(mask, 0, self.count)
+
+    def push(self, mask: np.ndarray, *pair: np.ndarray) -> None:
+        if not mask.any():
+            return
+        full = mask & (self.count == self.size)
+        if full.any():  # drop the oldest: shift those starts' pairs up by one
+            if full.all():
+                self.data[:, :-1] = self.data[:, 1:].copy()
+            else:
+                self.data[:, :-1, full] = self.data[:, 1:, full]
+        self.count = np.where(full, self.count - 1, self.count)
+        rows = np.nonzero(mask)[0]
+        self.data[:, self.count[rows], rows] = np.stack([np.broadcast_to(p, mask.shape)[rows] for p in pair])
+        self.count = np.where(mask, self.count + 1, self.count)
+
+    def two_loop(self, q0: np.ndarray, q1: np.ndarray, h_diag: Any, xp: Any) -> tuple[np.ndarray, np.ndarray]:
+        fma = xp.fma
+        y0s, y1s, s0s, s1s, ros = self.data
+        count = self.count
+        n = int(count.max(initial=0))
+        al = [None] * n
+        for i in range(n - 1, -1, -1):
+            valid = i < count
+            a = (s0s[i] * q0 + s1s[i] * q1) * ros[i]
+            al[i] = a
+            q0, q1 = np.where(valid, fma(-a, y0s[i], q0), q0), np.where(valid, fma(-a, y1s[i], q1), q1)
+        r0, r1 = q0 * h_diag, q1 * h_diag
+        for i in range(n):
+            valid = i < count
+            c = al[i] - (y0s[i] * r0 + y1s[i] * r1) * ros[i]
+            r0, r1 = np.where(valid, fma(c, s0s[i], r0), r0), np.where(valid, fma(c, s1s[i], r1), r1)
+        return r0, r1
+
+
+def lbfgs(hp: Hp) -> PairRule:
+    """torch.optim.LBFGS with max_iter=1 (tolerance_grad=1e-7, tolerance_change=1e-9: torch's defaults)."""
+    lr = float(hp["lr"])
+    history_size = int(hp["history_size"])
+    wolfe = hp["line_search_fn"] == "strong_wolfe"
+
+    def init(x: Any, y: Any, probe: SurfaceProbe) -> dict[str, Any]:
+        xp = probe.xp
+        state = LbfgsState(func_evals=xp.full_like(x, 0.0), n_iter=xp.full_like(x, 0.0))
+        state.history = _ListHistory(history_size) if xp.name == "scalar" else _ArrayHistory(history_size, len(x))
+        return state
+
+    def step(x: Any, y: Any, gx: Any, gy: Any, s: dict[str, Any], t: int, probe: SurfaceProbe) -> tuple[Any, Any]:
+        xp = probe.xp
+        where = xp.where
+        scalar = xp.name == "scalar"
+        history = s.history  # type: ignore[attr-defined]
+        loss = probe.loss(x, y)
+        s["func_evals"] = s["func_evals"] + 1.0
+        # `flat_grad.abs().max() <= tolerance_grad` returns at once (a NaN gradient does not).
+        optimal = (xp.abs(gx) <= TOLERANCE_GRAD) & (xp.abs(gy) <= TOLERANCE_GRAD)
+        active = (not optimal) if scalar else ~optimal
+        if scalar and not active:
+            return x, y
+        n_iter = where(active, s["n_iter"] + 1.0, s["n_iter"])
+        first = active & (n_iter == 1.0)
+        if "d" not in s:  # the library's entries appear with the first iteration
+            s.update(d=(-gx, -gy), t=0.0, H_diag=1.0, prev_flat_grad=(gx, gy), prev_loss=loss)
+        # Direction: steepest descent on the first iteration, else the two-loop recursion over the history.
+        dx, dy = s["d"]
+        px, py = s["prev_flat_grad"]
+        yx, yy = gx - px, gy - py
+        sx, sy = dx * s["t"], dy * s["t"]
+        ys = yx * sx + yy * sy
+        store = active & ~first & (ys > CURVATURE_MIN) if not scalar else (active and not first and ys > CURVATURE_MIN)
+        history.reset(first)
+        history.push(store, yx, yy, sx, sy, 1.0 / where(store, ys, 1.0))
+        h_diag = where(first, 1.0, where(store, ys / where(store, yx * yx + yy * yy, 1.0), s["H_diag"]))
+        rx, ry = history.two_loop(-gx, -gy, h_diag, xp)
+        dx, dy = where(first, -gx, rx), where(first, -gy, ry)
+        # Step length: min(1, 1/‖g‖₁)·lr on the first iteration, else lr.
+        inv_l1 = 1.0 / where(first, xp.abs(gx) + xp.abs(gy), 1.0)
+        step_t = where(first, where(inv_l1 < 1.0, inv_l1, 1.0) * lr, lr)
+        gtd = gx * dx + gy * dy
+        moving = active & ~(gtd > -TOLERANCE_CHANGE) if not scalar else (active and not (gtd > -TOLERANCE_CHANGE))
+        if wolfe:
+            tx, ty = xp.fma(step_t, dx, x), xp.fma(step_t, dy, y)
+            trial_loss = probe.loss(tx, ty)
+            # `_strong_wolfe` with max_ls=0 keeps the bracket end with the lower loss: 0 unless f_new < f.
+            step_t = where(loss <= trial_loss, 0.0, step_t)
+            s["func_evals"] = where(moving, s["func_evals"] + 1.0, s["func_evals"])
+        s["n_iter"] = n_iter
+        s["d"] = (where(active, dx, s["d"][0]), where(active, dy, s["d"][1]))
+        s["t"] = where(active, step_t, s["t"])
+        s["H_diag"] = where(active, h_diag, s["H_diag"])
+        s["prev_flat_grad"] = (where(active, gx, px), where(active, gy, py))
+        s["prev_loss"] = where(active, loss, s["prev_loss"])
+        return where(moving, xp.fma(step_t, dx, x), x), where(moving, xp.fma(step_t, dy, y), y)
+
+    return PairRule(init=init, step=step)
