@@ -57,6 +57,11 @@ CONFIGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("default", {}),
         ("averaging-wd", {"grad_averaging": True, "weight_decay": 0.1, "beta1": 0.5}),
     ],
+    "muon": [
+        ("default", {}),
+        ("plain-momentum", {"nesterov": False, "momentum": 0.5, "weight_decay": 0.0, "ns_steps": 3}),
+        ("no-momentum", {"momentum": 0.0, "weight_decay": 0.5, "ns_steps": 7}),
+    ],
 }
 
 

@@ -10,7 +10,7 @@ wins: `tests/core/test_registry.py` checks every default against the library's s
 
 from __future__ import annotations
 
-from optviz.core.optimizers.fast_rules import layerwise, pytorch_optimizer, schedulefree, torch_optim
+from optviz.core.optimizers.fast_rules import layerwise, matrix, pytorch_optimizer, schedulefree, torch_optim
 from optviz.core.optimizers.library import builder
 from optviz.core.optimizers.spec import FastRuleFactory, OptimizerSpec
 from optviz.core.params import Param, Schema
@@ -554,6 +554,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("ns_steps", 5, kind="int", low=1, high=20, help="Newton-Schulz iterations"),
         ),
         build=builder("torch.optim.Muon"),
+        fast=matrix.muon,
         elementwise=False,
         batching="per_tensor",
         needs_2d=True,
