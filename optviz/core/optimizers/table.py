@@ -13,6 +13,7 @@ from __future__ import annotations
 from optviz.core.optimizers.fast_rules import (
     curvature,
     layerwise,
+    matrix,
     pytorch_optimizer,
     quasi_newton,
     schedulefree,
@@ -573,6 +574,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("ns_steps", 5, kind="int", low=1, high=20, help="Newton-Schulz iterations"),
         ),
         build=builder("torch.optim.Muon"),
+        fast=matrix.muon,
         elementwise=False,
         batching="per_tensor",
         needs_2d=True,
