@@ -118,6 +118,9 @@ class OptimizerSpec:
     #: (elementwise) or a `PairRule` (coupled coordinates). None: the race engine steps the library optimizer
     #: itself. Presets share their base optimizer's.
     fast: FastRuleFactory | None = field(default=None, repr=False)
+    #: Whether the fast rule computes with per-run hyperparameter arrays (`fast_rules/ops.num`). When False, a
+    #: batch with per-run values runs one batch per distinct value combination: exact, but not batched.
+    per_run: bool = True
     #: For presets (momentum, nesterov, amsgrad): the registry entry this one is a preset of.
     preset_of: str | None = None
     #: Implementations torch offers for it (for the training panel): subset of for-loop, foreach, fused.

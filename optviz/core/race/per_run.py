@@ -4,7 +4,8 @@ A sweep of 4,096 (lr, beta1) pairs is a race of one optimizer from 4,096 starts 
 a grid of points) whose `RunConfig.hyperparams` holds arrays of length M for the swept names. The fast rules
 compute with such arrays as with numbers (`fast_rules/ops.py`), except where a value switches a branch of the
 library's code: an integer, flag or choice, or a float that is zero (weight decay off) or not. Rows are grouped
-so that every row of a group takes the same branches; each group is one batched run. Row i equals the library
+so that every row of a group takes the same branches; each group is one batched run. A rule that computes with
+numbers only (`OptimizerSpec.per_run` False) gets one group per distinct combination of values. Row i equals the library
 run at row i's values from start i (tests/core/test_per_run.py).
 """
 
@@ -65,7 +66,10 @@ def group_rows(spec: OptimizerSpec, hp: Mapping[str, Any], m_count: int) -> list
         arrays[name] = values
     scalars = spec.resolve(scalars)
     # A row's branch key: discrete values as they are, floats by whether they are zero.
-    keys = [values if spec.schema.get(name).kind != "float" else (values != 0) for name, values in arrays.items()]
+    keys = [
+        values if spec.schema.get(name).kind != "float" or not spec.per_run else (values != 0)
+        for name, values in arrays.items()
+    ]
     shape = (-1, 1) if spec.elementwise else (-1,)
     groups = []
     order = np.lexsort(keys[::-1]) if keys else np.arange(m_count)
