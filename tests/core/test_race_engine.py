@@ -165,7 +165,7 @@ def test_cancel_stops_library_runs():
         calls.append(1)
         return len(calls) > 2
 
-    result = run_race(surface, [config("shampoo")], starts, 50, cancelled=cancelled)  # a library-path optimizer
+    result = run_race(surface, [config("lbfgs")], starts, 50, engine="library", cancelled=cancelled)
     # Only the first two starts ran; the rest never started (NaN, so they count as diverged at step 1).
     assert np.isfinite(result.losses[0, :2, -1]).all()
     assert len(calls) == 3
