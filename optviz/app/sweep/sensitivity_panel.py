@@ -37,6 +37,7 @@ from optviz.core.sweep import HyperparamSweep, SweepAxis, default_axis, sweep_hy
 from optviz.core.sweep.run import median_final_loss
 from optviz.core.sweep.summary import METRICS
 from optviz.core.sweep.tune import OBJECTIVE, random_starts
+from optviz.export.plots import value_range
 
 #: Grid sizes of a map: coarse first (a picture at once), then fine.
 MAP_COUNTS = (16, 64)
@@ -92,18 +93,6 @@ def metric_grid(sweep: HyperparamSweep, metric: str) -> tuple[np.ndarray, np.nda
         values = np.median(steps, axis=-1)
     diverged = cells.diverged.mean(axis=-1) > 0.5
     return values, diverged
-
-
-def levels_of(values: np.ndarray, log: bool) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
-    if log:
-        finite = finite[finite > 0]
-    if finite.size == 0:
-        return (1e-12, 1.0) if log else (0.0, 1.0)
-    low, high = float(finite.min()), float(finite.max())
-    if high <= low:
-        high = low * 10 if log else low + 1
-    return low, high
 
 
 @dataclass(frozen=True)
@@ -334,7 +323,7 @@ class SensitivityPanel(QtWidgets.QWidget):
             return
         values, diverged = metric_grid(self.sweep, self.metric)
         log = self.metric in LOG_METRICS
-        levels = levels_of(np.where(diverged, np.nan, values), log)
+        levels = value_range(np.where(diverged, np.nan, values), log)
         self.map.show_cells(values, diverged, levels, log)
         self._mark()
         ny, nx = values.shape
@@ -441,7 +430,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         if not self._small:
             return
         grids = {k: metric_grid(s, "final_loss") for k, s in self._small.items()}
-        shared = levels_of(np.concatenate([np.where(d, np.nan, v).ravel() for v, d in grids.values()]), True)
+        shared = value_range(np.concatenate([np.where(d, np.nan, v).ravel() for v, d in grids.values()]), True)
         columns = max(1, min(4, len(grids)))
         for i, (k, sweep) in enumerate(self._small.items()):
             values, diverged = grids[k]
