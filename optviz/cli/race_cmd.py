@@ -66,15 +66,21 @@ def add_race_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def surface_spec(surface: str | None, formula: str | None, default: str = "custom") -> tuple[str, dict[str, str]]:
+    """`--surface NAME[:k=v,...]` and `--formula TEXT` as (surface name, parameters); a formula makes it custom."""
+    name, params = parse_spec(surface or ("custom" if formula else default), "surface")
+    if formula:
+        if name != "custom":
+            raise OptvizError("--formula defines a custom surface: leave out --surface or use --surface custom")
+        params["formula"] = formula
+    return name, params
+
+
 def scene_from_args(args: argparse.Namespace) -> Scene:
     """The scene to race: the file (or the default scene) with every given flag applied on top."""
     scene = load_scene(args.scene) if args.scene else default_scene()
     if args.surface or args.formula:
-        name, params = parse_spec(args.surface or "custom", "surface")
-        if args.formula:
-            if name != "custom":
-                raise OptvizError("--formula defines a custom surface: leave out --surface or use --surface custom")
-            params["formula"] = args.formula
+        name, params = surface_spec(args.surface, args.formula)
         if name != scene.surface:
             scene.starts, scene.grid = [], None  # the old starts belong to the old surface's domain
         scene.surface, scene.surface_params = name, params

@@ -15,6 +15,7 @@ import numpy as np
 
 from optviz.cli import argtypes
 from optviz.cli.outputs import Output, check_outputs, deliver
+from optviz.cli.race_cmd import surface_spec
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
 from optviz.core.jsonsafe import finite_list, json_text
@@ -125,12 +126,7 @@ def _common(p: argparse.ArgumentParser, many: bool = False) -> None:
 
 
 def _surface(args: argparse.Namespace) -> Surface:
-    name, params = parse_spec(args.surface or ("custom" if args.formula else "rosenbrock"), "surface")
-    if args.formula:
-        if name != "custom":
-            raise OptvizError("--formula defines a custom surface: leave out --surface or use --surface custom")
-        params["formula"] = args.formula
-    return get_surface(name, params)
+    return get_surface(*surface_spec(args.surface, args.formula, default="rosenbrock"))
 
 
 def _optimizer(text: str, surface: Surface) -> tuple[str, dict]:
