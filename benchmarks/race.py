@@ -36,13 +36,14 @@ from optviz.core.surfaces import SURFACES, get_surface
 SURFACE = "rosenbrock"
 
 
-def naive(name: str, starts: np.ndarray, steps: int) -> float:
-    """Seconds for the naive per-particle loop over `starts`."""
+def naive(name: str, starts: np.ndarray, steps: int, hps: list[dict] | None = None) -> float:
+    """Seconds for the naive per-particle loop over `starts` (each with `hps[i]`, else the defaults); a run the
+    library refuses to continue (an error once values have gone bad) stops there."""
     spec = get_optimizer(name)
-    hp = spec.defaults_for(SURFACE)
     surface = get_surface(SURFACE)
     t0 = time.perf_counter()
-    for start in starts:
+    for i, start in enumerate(starts):
+        hp = spec.defaults_for(SURFACE) if hps is None else hps[i]
         torch.manual_seed(0)
         p = torch.tensor(start, dtype=torch.float64).reshape((1, 2) if spec.needs_2d else (2,)).requires_grad_(True)
         opt = spec.build([p], hp)
@@ -54,7 +55,10 @@ def naive(name: str, starts: np.ndarray, steps: int) -> float:
             return loss
 
         for _ in range(steps):
-            spec.step(opt, closure)
+            try:
+                spec.step(opt, closure)
+            except (RuntimeError, ValueError, ArithmeticError):
+                break
     return time.perf_counter() - t0
 
 

@@ -24,6 +24,7 @@ import tracemalloc
 
 import numpy as np
 import torch
+from race import naive  # the same naive loop as benchmarks/race.py
 
 from optviz.core.optimizers import get_optimizer, surface_optimizers
 from optviz.core.surfaces import get_surface
@@ -46,29 +47,13 @@ def axes(name: str, n: int):
 def naive_cells(name: str, x, y, steps: int, sample: int) -> float:
     """Seconds per cell of the naive loop, on `sample` cells spread over the map."""
     spec = get_optimizer(name)
-    surface = get_surface(SURFACE)
     rng = np.random.default_rng(0)
-    xs, ys = x.values, y.values
-    t0 = time.perf_counter()
-    for _ in range(sample):
-        hp = spec.resolve({x.name: float(rng.choice(xs)), y.name: float(rng.choice(ys))}, SURFACE)
-        torch.manual_seed(0)
-        p = torch.tensor(surface.start, dtype=torch.float64).reshape((1, 2) if spec.needs_2d else (2,))
-        p.requires_grad_(True)
-        opt = spec.build([p], hp)
-
-        def closure(opt=opt, p=p):
-            opt.zero_grad()
-            loss = surface.value_torch(p.reshape(2))
-            loss.backward(create_graph=spec.needs_hvp)
-            return loss
-
-        for _ in range(steps):
-            try:
-                spec.step(opt, closure)
-            except (RuntimeError, ValueError, ArithmeticError):
-                break
-    return (time.perf_counter() - t0) / sample
+    hps = [
+        spec.resolve({x.name: float(rng.choice(x.values)), y.name: float(rng.choice(y.values))}, SURFACE)
+        for _ in range(sample)
+    ]
+    starts = np.repeat([get_surface(SURFACE).start], sample, axis=0)
+    return naive(name, starts, steps, hps) / sample
 
 
 def timed(fn, repeats: int) -> float:
