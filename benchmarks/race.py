@@ -1,6 +1,6 @@
 """Race-engine speed, as ratios against a naive loop measured in the same run.
 
-    python benchmarks/race.py [--quick]
+    python benchmarks/race.py [--quick] [--only NAME,NAME]
 
 The naive loop is what one would write without our engine: for each particle, build the library optimizer on
 a 2-element float64 tensor and step it with autograd, one step at a time.
@@ -95,12 +95,15 @@ def median_time(fn, repeats: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and particles (a smoke run)")
+    parser.add_argument("--only", default="", help="comma-separated optimizer names for (a), (c) and (e)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     repeats = 3 if args.quick else 15
     surface = get_surface(SURFACE)
     one = np.asarray([surface.start])
     specs = surface_optimizers()
+    if args.only:
+        specs = [get_optimizer(name.strip()) for name in args.only.split(",")]
 
     print(f"optviz race engine vs naive library loop, on {SURFACE}, torch threads = 1\n")
     print("(a) 1 optimizer x 1 start x 1000 steps (one slider movement)")

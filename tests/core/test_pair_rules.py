@@ -88,6 +88,10 @@ CONFIGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("default", {}),
         ("period-wd", {"update_period": 3, "weight_decay": 0.05, "p": 0.5, "beta1": 0.8, "beta2": 0.9, "eps": 1e-6}),
     ],
+    "shampoo": [
+        ("default", {}),
+        ("momentum-wd-eps", {"lr": 1e-2, "momentum": 0.5, "weight_decay": 0.05, "matrix_eps": 1e-3}),
+    ],
     "muon": [
         ("default", {}),
         ("plain-momentum", {"nesterov": False, "momentum": 0.5, "weight_decay": 0.0, "ns_steps": 3}),

@@ -399,6 +399,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             Param("matrix_eps", 1e-6, low=1e-12, high=1.0, scale="log", help="ridge added before the inverse root"),
         ),
         build=builder("pytorch_optimizer.Shampoo"),
+        fast=matrix.shampoo,
         elementwise=False,
         batching="per_tensor",
         state_bytes_per_param=8.0,

@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import math
 import struct
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from optviz.core.mathlib import SCALAR
-from optviz.core.optimizers.fast_rules.ops import Hp, State, f32, lerp
+from optviz.core.optimizers.fast_rules.ops import Hp, State, f32, lerp, num, on
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
 # --- Rounding to float32 and bfloat16, on floats and numpy arrays alike -------------------------------------
@@ -191,5 +192,124 @@ def muon(hp: Hp) -> PairRule:
         nx, ny = _muon_normalize(ux, uy, xp)
         ox, oy = _muon_iterate(nx, ny, ns_steps, xp) if xp.name == "numpy" else iterate(nx, ny)
         return xp.fma(-adjusted_lr, ox, x * decay), xp.fma(-adjusted_lr, oy, y * decay)
+
+    return PairRule(init=init, step=step)
+
+
+# --- 2 x 2 decompositions as the library computes them -----------------------------------------------------
+#
+# Shampoo's SVD and SOAP's eigh and QR are LAPACK calls (gesdd, syevd, geqrf/orgqr in torch's CPU build), whose
+# rounding no closed form reproduces: on the near-rank-one matrices these optimizers accumulate, the library's
+# own SVD differs from the exact one by far more than the test's 1e-9. So the rules call the same torch
+# function on a batch of 2 x 2 matrices (torch loops over the batch calling LAPACK on each, bit for bit what
+# one call on that matrix gives) and do everything around it, the small matrix products included, in our
+# arithmetic, rounded as torch's CPU kernels round (`_mm_entry`).
+
+
+def _mm_entry(a0: Any, b0: Any, a1: Any, b1: Any, xp: SimpleNamespace) -> Any:
+    """One entry a0·b0 + a1·b1 of a small matrix product as torch's CPU matmul computes it: the second product
+    fused onto the rounded first (tested on 2 x 2 and 1 x 2 products of random float64 matrices)."""
+    return xp.fma(a1, b1, a0 * b0)
+
+
+class _Decomposition:
+    """torch.linalg's `name` (svd without full matrices, eigh, qr) of 2 x 2 matrices, computed in float32 where
+    `float32`: `self(matrix, xp)` takes the four entries (floats for one matrix, (M,) columns for M) and gives
+    each output as a tuple of entries in the same form.
+
+    A matrix with a non-finite entry makes LAPACK fail: on floats that raises, as the library raises; in a batch
+    that row's outputs are NaN. One per rule (it keeps scratch tensors for the single-start path, where the
+    call is most of a step's cost: buffers shared with numpy instead of a tensor made and read each step).
+    """
+
+    def __init__(self, name: str, float32: bool = False) -> None:
+        import torch  # here: the race imports torch only for the rules that decompose
+
+        self.name = name
+        self.torch = torch
+        self.function = (
+            functools.partial(torch.linalg.svd, full_matrices=False) if name == "svd" else getattr(torch.linalg, name)
+        )
+        self.dtype = torch.float32 if float32 else torch.float64
+        self.buffer = np.zeros((2, 2), dtype=np.float32 if float32 else np.float64)
+        self.tensor: Any = None
+        self.outputs: tuple[Any, ...] | None = None
+        self.views: tuple[np.ndarray, ...] = ()
+
+    def __call__(self, matrix: tuple[Any, ...], xp: SimpleNamespace) -> Sequence[Sequence[Any]]:
+        if xp.name != "numpy":
+            return self._one(matrix)
+        rows = len(np.broadcast_arrays(*matrix)[0])
+        batch = np.stack([np.broadcast_to(np.asarray(v, dtype=np.float64), (rows,)) for v in matrix], -1)
+        batch = batch.reshape(rows, 2, 2)
+        finite = np.isfinite(batch).all(axis=(1, 2))
+        if not finite.all():
+            batch[~finite] = np.eye(2)
+        outputs = self.function(self.torch.from_numpy(batch).to(self.dtype))
+        result = []
+        for out in outputs:
+            values = out.to(self.torch.float64).numpy().reshape(rows, -1).copy()
+            values[~finite] = np.nan
+            result.append(tuple(values.T))
+        return tuple(result)
+
+    def _one(self, matrix: tuple[float, ...]) -> list[list[float]]:
+        buffer = self.buffer
+        buffer[0, 0], buffer[0, 1], buffer[1, 0], buffer[1, 1] = matrix
+        if self.outputs is None:
+            self.tensor = self.torch.from_numpy(buffer)
+            self.outputs = tuple(out.contiguous() for out in self.function(self.tensor))
+            self.views = tuple(out.numpy().reshape(-1) for out in self.outputs)
+        try:
+            self.function(self.tensor, out=self.outputs)  # rewritten in place: `views` see the result
+        except RuntimeError as exc:  # torch's LinAlgError: a non-finite entry, as the library meets it
+            raise FloatingPointError(str(exc)) from None
+        return [view.tolist() for view in self.views]
+
+
+# --- Shampoo --------------------------------------------------------------------------------------------------
+
+
+def _inverse_square_root(matrix: tuple[Any, ...], svd: _Decomposition, xp: SimpleNamespace) -> tuple[Any, ...]:
+    """pytorch_optimizer's `compute_power_svd(matrix, 2)`: U·diag(s^(-1/2))·Vᴴ from torch's SVD. torch's
+    `pow(-0.5)` is 1/sqrt (tested)."""
+    (u00, u01, u10, u11), (s0, s1), (v00, v01, v10, v11) = svd(matrix, xp)
+    r0, r1 = 1.0 / xp.sqrt(s0), 1.0 / xp.sqrt(s1)
+    a00, a01, a10, a11 = u00 * r0, u01 * r1, u10 * r0, u11 * r1  # u * s.unsqueeze(-2)
+    return (
+        _mm_entry(a00, v00, a01, v10, xp),
+        _mm_entry(a00, v01, a01, v11, xp),
+        _mm_entry(a10, v00, a11, v10, xp),
+        _mm_entry(a10, v01, a11, v11, xp),
+    )
+
+
+def shampoo(hp: Hp) -> PairRule:
+    """pytorch_optimizer's `Shampoo` on one 2-vector (coupled weight decay, a preconditioner every step): one
+    2 x 2 statistic L ← L + ggᵀ, and the step is lr · gᵀ L^(-1/2)."""
+    lr, momentum = num(hp["lr"]), num(hp["momentum"])  # each a number, or an array of per-run values
+    weight_decay, matrix_eps = num(hp["weight_decay"]), num(hp["matrix_eps"])
+    with_momentum, with_decay = on(momentum), on(weight_decay)  # every run of a batch agrees (per_run.py)
+    svd = _Decomposition("svd")
+
+    def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
+        zero = probe.xp.full_like(x, 0.0)
+        eps = zero + matrix_eps  # torch.eye(2).mul_(matrix_eps)
+        return {"pre_cond_0": (eps, zero, zero, eps), "inv_pre_cond_0": (zero, zero, zero, zero)}
+
+    def step(x: Any, y: Any, gx: Any, gy: Any, s: State, t: int, probe: SurfaceProbe) -> tuple[Any, Any]:
+        xp = probe.xp
+        if with_momentum and t > 1:  # at t = 1 the buffer is a copy of the gradient: lerp leaves it as it is
+            bx, by = s["momentum_buffer"]
+            gx, gy = lerp(gx, bx, momentum, xp), lerp(gy, by, momentum, xp)
+        if with_decay:
+            gx, gy = xp.fma(weight_decay, x, gx), xp.fma(weight_decay, y, gy)
+        l00, l01, _, l11 = s["pre_cond_0"]
+        off = xp.fma(gx, gy, l01)  # addmm_: L stays symmetric, l01 = l10 and gx·gy = gy·gx
+        pre = (xp.fma(gx, gx, l00), off, off, xp.fma(gy, gy, l11))
+        inv = _inverse_square_root(pre, svd, xp)
+        ux, uy = _mm_entry(gx, inv[0], gy, inv[2], xp), _mm_entry(gx, inv[1], gy, inv[3], xp)  # gᵀ @ inv
+        s["pre_cond_0"], s["inv_pre_cond_0"], s["momentum_buffer"] = pre, inv, (ux, uy)
+        return xp.fma(-lr, ux, x), xp.fma(-lr, uy, y)
 
     return PairRule(init=init, step=step)
