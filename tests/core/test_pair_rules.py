@@ -92,6 +92,14 @@ CONFIGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("default", {}),
         ("momentum-wd-eps", {"lr": 1e-2, "momentum": 0.5, "weight_decay": 0.05, "matrix_eps": 1e-3}),
     ],
+    "soap": [
+        ("default", {}),
+        (
+            "often-no-decay",
+            {"precondition_frequency": 3, "weight_decay": 0.0, "beta1": 0.9, "beta2": 0.99, "eps": 1e-6},
+        ),
+        ("adam-1d-off", {"precondition_1d": False, "lr": 1e-2}),
+    ],
     "muon": [
         ("default", {}),
         ("plain-momentum", {"nesterov": False, "momentum": 0.5, "weight_decay": 0.0, "ns_steps": 3}),
@@ -121,6 +129,8 @@ def _state_arrays(state: dict[str, Any]) -> dict[str, np.ndarray]:
     """Library state as flat float arrays (row-major), numbers as 1-element arrays; other values left out."""
     out = {}
     for key, value in state.items():
+        if isinstance(value, list) and len(value) == 1:  # one tensor per dimension (SOAP's GG and Q): a vector's
+            value = value[0]
         if isinstance(value, torch.Tensor) and value.is_floating_point():
             out[key] = value.detach().numpy().reshape(-1).copy()
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -328,3 +338,29 @@ def test_probe_adds_noise_to_gradient_and_loss_as_the_library_closure_does():
     probe.noise = (0.1, -0.2)
     assert probe.grad(0.5, -0.25) == (gx + 0.1, gy - 0.2)
     assert probe.loss(0.5, -0.25) == surf.value(0.5, -0.25, SCALAR) + (0.1 * 0.5 + -0.2 * -0.25)
+
+
+@pytest.mark.parametrize("name", ["shampoo", "soap"])
+def test_a_row_gone_bad_leaves_the_rest_of_the_batch_alone(name: str):
+    """The 2 x 2 decompositions run as one LAPACK batch, which fails as a whole on a non-finite matrix: a NaN
+    row must come out NaN and the other rows as they would alone; on floats the rule raises or gives NaN."""
+    surface = get_surface("rosenbrock")
+    hp = get_optimizer(name).defaults_for("rosenbrock")
+    start = (-1.5, 2.0)
+
+    def run(x: Any, y: Any, xp: Any) -> tuple[Any, Any]:
+        rule, probe = PAIR_RULES[name](hp), RaceProbe(surface, xp, SEED)
+        state = rule.init(x, y, probe)
+        for t in range(1, 40):
+            x, y = rule.step(x, y, *probe.grad(x, y), state, t, probe)
+        return x, y
+
+    with np.errstate(all="ignore"):
+        bx, by = run(np.array([start[0], np.nan]), np.array([start[1], 0.0]), NUMPY)
+    assert (bx[0], by[0]) == run(*start, SCALAR)
+    assert np.isnan(bx[1]) and np.isnan(by[1])
+    try:
+        x, y = run(np.nan, 0.0, SCALAR)
+    except ArithmeticError:  # the engine's "diverged here"
+        return
+    assert np.isnan(x) and np.isnan(y)

@@ -607,6 +607,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             flag("precondition_1d", True, "precondition vectors too"),
         ),
         build=builder("pytorch_optimizer.SOAP"),
+        fast=matrix.soap,
         elementwise=False,
         batching="per_tensor",
         state_bytes_per_param=16.0,

@@ -18,7 +18,17 @@ from typing import Any
 import numpy as np
 
 from optviz.core.mathlib import SCALAR
-from optviz.core.optimizers.fast_rules.ops import Hp, State, f32, lerp, num, on
+from optviz.core.optimizers.fast_rules.ops import (
+    Hp,
+    State,
+    bias_correction,
+    decoupled_decay,
+    f32,
+    lerp,
+    num,
+    on,
+    sqrt_num,
+)
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
 # --- Rounding to float32 and bfloat16, on floats and numpy arrays alike -------------------------------------
@@ -256,12 +266,13 @@ class _Decomposition:
     def _one(self, matrix: tuple[float, ...]) -> list[list[float]]:
         buffer = self.buffer
         buffer[0, 0], buffer[0, 1], buffer[1, 0], buffer[1, 1] = matrix
-        if self.outputs is None:
-            self.tensor = self.torch.from_numpy(buffer)
-            self.outputs = tuple(out.contiguous() for out in self.function(self.tensor))
-            self.views = tuple(out.numpy().reshape(-1) for out in self.outputs)
         try:
-            self.function(self.tensor, out=self.outputs)  # rewritten in place: `views` see the result
+            if self.outputs is None:
+                self.tensor = self.torch.from_numpy(buffer)
+                self.outputs = tuple(out.contiguous() for out in self.function(self.tensor))
+                self.views = tuple(out.numpy().reshape(-1) for out in self.outputs)
+            else:
+                self.function(self.tensor, out=self.outputs)  # rewritten in place: `views` see the result
         except RuntimeError as exc:  # torch's LinAlgError: a non-finite entry, as the library meets it
             raise FloatingPointError(str(exc)) from None
         return [view.tolist() for view in self.views]
@@ -311,5 +322,110 @@ def shampoo(hp: Hp) -> PairRule:
         ux, uy = _mm_entry(gx, inv[0], gy, inv[2], xp), _mm_entry(gx, inv[1], gy, inv[3], xp)  # gᵀ @ inv
         s["pre_cond_0"], s["inv_pre_cond_0"], s["momentum_buffer"] = pre, inv, (ux, uy)
         return xp.fma(-lr, ux, x), xp.fma(-lr, uy, y)
+
+    return PairRule(init=init, step=step)
+
+
+# --- SOAP -----------------------------------------------------------------------------------------------------
+
+
+def _project(vx: Any, vy: Any, q: tuple[Any, ...], xp: SimpleNamespace) -> tuple[Any, Any]:
+    """SOAP's forward projection `tensordot(v, Q, dims=[[0], [0]])`, vᵀQ: torch sums the two products rounded
+    (no fusing on this path, tested)."""
+    return vx * q[0] + vy * q[2], vx * q[1] + vy * q[3]
+
+
+def _project_back(vx: Any, vy: Any, q: tuple[Any, ...], xp: SimpleNamespace) -> tuple[Any, Any]:
+    """SOAP's backward projection `tensordot(v, Q, dims=[[0], [1]])`, Qv: the second product fused (tested)."""
+    return _mm_entry(vx, q[0], vy, q[1], xp), _mm_entry(vx, q[2], vy, q[3], xp)
+
+
+def soap(hp: Hp) -> PairRule:
+    """pytorch_optimizer's `SOAP` on one 2-vector (bias correction on, gradient not normalised, shampoo_beta =
+    beta2 as the library defaults it): Adam in the eigenbasis Q of the running statistic GG = EMA(ggᵀ) when
+    precondition_1d is on, plain Adam otherwise.
+
+    The first step only sets up (GG, and Q from torch's eigh, columns reversed); the point moves from the
+    second. Every `precondition_frequency` steps Q is refreshed by one power iteration and a float32 QR, with
+    the second moments reordered by the estimated eigenvalues, as the library does.
+    """
+    lr, beta1, beta2 = num(hp["lr"]), num(hp["beta1"]), num(hp["beta2"])
+    eps, weight_decay = num(hp["eps"]), num(hp["weight_decay"])
+    frequency = int(hp["precondition_frequency"])
+    precondition = bool(hp["precondition_1d"])
+    with_decay = on(weight_decay)
+    eigh, qr = _Decomposition("eigh"), _Decomposition("qr", float32=True)
+
+    def accumulate(gg: tuple[Any, ...], gx: Any, gy: Any, xp: SimpleNamespace) -> tuple[Any, ...]:
+        # GG.lerp_(g gᵀ, 1 - shampoo_beta); the outer product's entries are single products
+        w, cross = 1.0 - beta2, gx * gy
+        return (
+            lerp(gg[0], gx * gx, w, xp),
+            lerp(gg[1], cross, w, xp),
+            lerp(gg[2], cross, w, xp),
+            lerp(gg[3], gy * gy, w, xp),
+        )
+
+    def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
+        zero = probe.xp.full_like(x, 0.0)
+        return {
+            "exp_avg": (zero, zero),
+            "exp_avg_sq": (zero, zero),
+            "precondition_frequency": frequency,
+            "shampoo_beta": beta2,
+        }
+
+    def refresh(s: State, xp: SimpleNamespace) -> None:
+        """`get_orthogonal_matrix_qr`: one power iteration GG·Q, columns sorted by estimated eigenvalue."""
+        g, q = s["GG"], s["Q"]
+        mp = (
+            _mm_entry(g[0], q[0], g[1], q[2], xp),
+            _mm_entry(g[0], q[1], g[1], q[3], xp),
+            _mm_entry(g[2], q[0], g[3], q[2], xp),
+            _mm_entry(g[2], q[1], g[3], q[3], xp),
+        )
+        est0, est1 = q[0] * mp[0] + q[2] * mp[2], q[1] * mp[1] + q[3] * mp[3]  # (Q * GG·Q).sum(dim=0)
+        vx, vy = s["exp_avg_sq"]
+        if xp.name == "numpy":
+            swap = est1 > est0  # argsort descending; ties keep their order
+            pick = lambda a, b: np.where(swap, b, a)  # noqa: E731
+            s["exp_avg_sq"] = (pick(vx, vy), pick(vy, vx))
+            power = (pick(mp[0], mp[1]), pick(mp[1], mp[0]), pick(mp[2], mp[3]), pick(mp[3], mp[2]))
+        elif est1 > est0:
+            s["exp_avg_sq"] = (vy, vx)
+            power = (mp[1], mp[0], mp[3], mp[2])
+        else:
+            power = mp
+        s["Q"] = tuple(qr(power, xp)[0])
+
+    def step(x: Any, y: Any, gx: Any, gy: Any, s: State, t: int, probe: SurfaceProbe) -> tuple[Any, Any]:
+        xp = probe.xp
+        if t == 1:  # init_group: the statistic and its eigenbasis, then `continue`
+            if precondition:
+                zero = xp.full_like(x, 0.0)
+                gg = s["GG"] = accumulate((zero, zero, zero, zero), gx, gy, xp)
+                q = eigh((gg[0] + 1e-30, gg[1], gg[2], gg[3] + 1e-30), xp)[1]  # m + 1e-30·I
+                s["Q"] = (q[1], q[0], q[3], q[2])  # torch.flip(q, dims=[1])
+            return x, y
+        k = t - 1  # the library's step count lags one behind
+        step_size = lr * (sqrt_num(bias_correction(beta2, k)) / bias_correction(beta1, k))
+        mx, my = s["exp_avg"]
+        vx, vy = s["exp_avg_sq"]
+        px, py = _project(gx, gy, s["Q"], xp) if precondition else (gx, gy)
+        mx, my = lerp(mx, gx, 1.0 - beta1, xp), lerp(my, gy, 1.0 - beta1, xp)
+        vx, vy = lerp(vx, px * px, 1.0 - beta2, xp), lerp(vy, py * py, 1.0 - beta2, xp)
+        s["exp_avg"], s["exp_avg_sq"] = (mx, my), (vx, vy)
+        ex, ey = _project(mx, my, s["Q"], xp) if precondition else (mx, my)
+        nx, ny = ex / (xp.sqrt(vx) + eps), ey / (xp.sqrt(vy) + eps)
+        if precondition:
+            nx, ny = _project_back(nx, ny, s["Q"], xp)
+        x, y = xp.fma(-step_size, nx, x), xp.fma(-step_size, ny, y)
+        if with_decay:
+            x, y = decoupled_decay(x, lr, weight_decay), decoupled_decay(y, lr, weight_decay)
+        if precondition:
+            s["GG"] = accumulate(s["GG"], gx, gy, xp)
+            if k % frequency == 0:
+                refresh(s, xp)
+        return x, y
 
     return PairRule(init=init, step=step)
