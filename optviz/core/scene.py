@@ -282,7 +282,9 @@ class _Reader:
     def fail(self, key: str, message: str) -> SceneError:
         line = self._line_of(key.rsplit(".", 1)[-1].split("[")[0])
         at = f" (line {line})" if line else ""
-        return SceneError(f"{self.source}: {key}{at}: {message}")
+        # A quoted TOML key may hold a newline or a control character: escaped, the message stays one line.
+        shown = key if key.isprintable() else key.encode("unicode_escape").decode("ascii")
+        return SceneError(f"{self.source}: {shown}{at}: {message}")
 
     def _line_of(self, key: str) -> int | None:
         pattern = re.compile(rf"^\s*(\[\[?\s*)?([\w.]*\.)?{re.escape(key)}\s*(=|\]\]?)")
