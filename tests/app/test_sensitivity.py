@@ -113,6 +113,27 @@ def test_tune_all_sets_each_best_and_undo_restores(window, panel):
     assert not any(model.tuned(k) for k in range(len(model.optimizers)))
 
 
+def test_tune_all_with_a_second_hyperparameter_sets_both_and_undo_restores(window, panel):
+    model = window.model
+    before = {k: dict(e.hyperparams) for k, e in enumerate(model.optimizers)}
+    panel.tune_second_action.setChecked(True)
+    window.tune_all()
+    assert window.settle(240)
+    seconds = [(k, r) for k, r in panel.tune_results if r.second is not None]
+    assert seconds, "no racing optimizer had a second hyperparameter to tune"
+    for k, result in seconds:
+        assert result.objective.shape == (len(result.second.values), len(result.lr.values))
+        assert result.best_objective == np.min(result.objective)
+        hp = model.hyperparams(k)
+        assert hp["lr"] == pytest.approx(result.best["lr"])
+        assert hp[result.second.name] == pytest.approx(result.best[result.second.name])
+        assert result.second.name in model.tuned(k)
+    assert "of a second hyperparameter" in panel.tune_plot.plotItem.titleLabel.text
+    panel.undo_button.click()
+    assert window.settle(120)
+    assert {k: dict(e.hyperparams) for k, e in enumerate(model.optimizers)} == before
+
+
 def test_a_hand_on_a_slider_removes_the_tuned_mark(window, panel):
     window.tune_all()
     assert window.settle(240)

@@ -9,7 +9,8 @@ Three pages:
   side on one colour scale, each titled with the share of its runs that reach the minimum.
 - **Tuning**: after "Tune all", the objective against the learning rate per optimizer (log-log), the
   objective and budget written on the chart; the sliders are set to each optimizer's best, marked "tuned" in
-  the leaderboard, and "Undo tuning" restores them.
+  the leaderboard, and "Undo tuning" restores them. The button's menu adds each optimizer's second
+  hyperparameter to the search (the curve is then the one through the best value of it).
 
 Maps recompute when the surface, its parameters, the starts, the step count, the seed, the tolerance or the
 optimizer's other hyperparameters change: a 16 x 16 grid first (a picture at once), then 64 x 64, on a
@@ -36,7 +37,7 @@ from optviz.core.scene import Scene
 from optviz.core.sweep import HyperparamSweep, SweepAxis, default_axis, sweep_hyperparams, tune
 from optviz.core.sweep.run import median_final_loss
 from optviz.core.sweep.summary import METRICS
-from optviz.core.sweep.tune import OBJECTIVE, random_starts
+from optviz.core.sweep.tune import OBJECTIVE, TuneResult, random_starts
 from optviz.export.plots import value_range
 
 #: Grid sizes of a map: coarse first (a picture at once), then fine.
@@ -49,6 +50,8 @@ MAX_MAP_STARTS = 16
 #: Preferred second axes, in order; lr is always the first.
 SECOND_AXES = ("beta1", "momentum", "beta2", "eps", "weight_decay")
 TUNE_BUDGET, TUNE_STARTS = 24, 16
+#: Values of the second hyperparameter when Tune all searches one (over its schema range, on its scale).
+TUNE_SECOND_COUNT = 5
 #: Metrics shown on a log colour scale.
 LOG_METRICS = {"final_loss", "best_loss"}
 SHOWN_METRICS = ("final_loss", "best_loss", "steps_to_tolerance")
@@ -95,6 +98,18 @@ def metric_grid(sweep: HyperparamSweep, metric: str) -> tuple[np.ndarray, np.nda
     return values, diverged
 
 
+def tuned_second(result: TuneResult) -> bool:
+    """Whether a tuning searched a second hyperparameter and found a best value of it."""
+    return result.second is not None and result.second.name in result.best
+
+
+def best_row(result: TuneResult) -> int:
+    """The row of a tuning's objective grid that holds its best point (0 with no second hyperparameter)."""
+    if not tuned_second(result):
+        return 0
+    return int(np.argmin(np.abs(result.second.values - result.best[result.second.name])))
+
+
 @dataclass(frozen=True)
 class MapRequest:
     """Everything a map depends on: equal requests give equal maps (so a slider drag on x or y reuses it)."""
@@ -135,11 +150,19 @@ class SensitivityPanel(QtWidgets.QWidget):
         for text in ("Map", "All optimizers", "Tuning"):
             self.pages.addTab(text)
         self.pages.setToolTip("One optimizer's map, every racing optimizer's map, or the result of Tune all")
-        self.tune_button = QtWidgets.QPushButton("Tune all")
+        self.tune_button = QtWidgets.QToolButton()
+        self.tune_button.setText("Tune all")
         self.tune_button.setToolTip(
             "Search every racing optimizer's learning rate on the same grid, scored by the same objective, "
-            "and set each one's best (Undo tuning restores)"
+            "and set each one's best (Undo tuning restores); the arrow adds a second hyperparameter"
         )
+        self.tune_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        tune_menu = QtWidgets.QMenu(self.tune_button)
+        self.tune_second_action = tune_menu.addAction(
+            f"Also tune each one's second hyperparameter ({TUNE_SECOND_COUNT} values of beta1, momentum, …)"
+        )
+        self.tune_second_action.setCheckable(True)
+        self.tune_button.setMenu(tune_menu)
         self.undo_button = QtWidgets.QPushButton("Undo tuning")
         self.undo_button.setToolTip("Give every optimizer back the settings it had before Tune all")
         self.undo_button.setEnabled(False)
@@ -153,6 +176,12 @@ class SensitivityPanel(QtWidgets.QWidget):
             header.addWidget(combo)
         header.addWidget(self.tune_button)
         header.addWidget(self.undo_button)
+        # In a narrow dock the combos give way (they elide), never the buttons.
+        for combo in (self.x_combo, self.y_combo, self.metric_combo):
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(7)
+        for button in (self.tune_button, self.undo_button):  # never below their size hint (styled)
+            button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Minimum, QtWidgets.QSizePolicy.Policy.Fixed)
 
         self.map = MapView()
         self.info = QtWidgets.QLabel()
@@ -467,8 +496,10 @@ class SensitivityPanel(QtWidgets.QWidget):
         entries = [(scene.optimizers[k].name, self.model.hyperparams(k)) for k in ks]
         starts = random_starts(surface, TUNE_STARTS, scene.seed)
         previous = {k: dict(scene.optimizers[k].hyperparams) for k in ks}
+        second = self.tune_second_axes([name for name, _ in entries])
         self.pages.setCurrentIndex(2)
-        self.info.setText(f"tuning {len(ks)} optimizers: {TUNE_BUDGET} learning rates x {TUNE_STARTS} starts…")
+        grid = f"{TUNE_BUDGET} learning rates" + (f" x {TUNE_SECOND_COUNT} values of a second" if second else "")
+        self.info.setText(f"tuning {len(ks)} optimizers: {grid} x {TUNE_STARTS} starts…")
 
         def run(_n: int, cancelled):
             budgets = tuple(b for b in (scene.steps // 4, scene.steps // 2) if b >= 1)
@@ -480,6 +511,7 @@ class SensitivityPanel(QtWidgets.QWidget):
                 scene.steps,
                 scene.seed,
                 scene.tolerance,
+                second=second,
                 cancelled=cancelled,
                 budgets=budgets,
             )
@@ -487,14 +519,28 @@ class SensitivityPanel(QtWidgets.QWidget):
 
         self.worker.request(("tune",), run, (TUNE_BUDGET,))
 
+    def tune_second_axes(self, names: list[str]) -> dict[str, SweepAxis]:
+        """Each optimizer's second axis (its schema's range and scale, `TUNE_SECOND_COUNT` values) when the
+        menu asks for one; an optimizer with no second real-valued hyperparameter tunes its lr alone."""
+        if not self.tune_second_action.isChecked():
+            return {}
+        axes = {}
+        for name in names:
+            param = second_axis(name)
+            if param is not None:
+                axes[name] = default_axis(get_optimizer(name).schema, param).with_count(TUNE_SECOND_COUNT)
+        return axes
+
     def _tuned(self, payload) -> None:
         ks, previous, results, steps = payload
         self.tune_results = list(zip(ks, results, strict=True))
         self.tune_plot.clear()
         values, marks = {}, {}
         for k, r in self.tune_results:
-            finite = np.isfinite(r.objective[0])
-            xs, ys = r.lr.values[finite], r.objective[0][finite]
+            # With a second hyperparameter, the curve is the row through the best point (the best value of it).
+            row = r.objective[best_row(r)]
+            finite = np.isfinite(row)
+            xs, ys = r.lr.values[finite], row[finite]
             self.tune_plot.plot(xs, ys, pen=pg.mkPen(self.model.color(k), width=2), name=self.model.display_name(k))
             if r.best:
                 self.tune_plot.plot(
@@ -507,11 +553,18 @@ class SensitivityPanel(QtWidgets.QWidget):
                     symbolPen=pg.mkPen(self.model.color(k), width=2),
                 )
                 values[k] = dict(r.best)
-                marks[k] = f"tuned: lr {r.best['lr']:.3g}, objective {r.best_objective:.3g}"
+                found = ", ".join(f"{key} {value:.3g}" for key, value in r.best.items())
+                marks[k] = f"tuned: {found}, objective {r.best_objective:.3g}"
         objective = OBJECTIVE.format(k=TUNE_STARTS, steps=steps)
+        searched = f"{TUNE_BUDGET} learning rates" + (
+            f" x {TUNE_SECOND_COUNT} of a second hyperparameter"
+            if any(tuned_second(r) for _, r in self.tune_results)
+            else ""
+        )
+        # Two lines: the caveat must survive a narrow dock whole (a screenshot carries it).
         self.tune_plot.setTitle(
-            f"<span style='color:{MUTED}; font-size:9pt'>{html.escape(objective)}; "
-            f"{TUNE_BUDGET} learning rates each, the same for all</span>"
+            f"<span style='color:{MUTED}; font-size:9pt'>{html.escape(objective)}<br>"
+            f"{searched} each, the same for all</span>"
         )
         self._undo = previous
         self.undo_button.setEnabled(True)
@@ -522,9 +575,11 @@ class SensitivityPanel(QtWidgets.QWidget):
         for k, r in self.tune_results:
             lrs = [best.get("lr") for _, best, _ in (r.by_budget[b] for b in budgets)]
             text = " / ".join("-" if lr is None else f"{lr:.2g}" for lr in lrs)
+            if tuned_second(r):  # the curve drawn is the one through this value
+                text += f" (at {r.second.name} {r.best[r.second.name]:.3g})"
             moves.append(f"{html.escape(self.model.display_name(k))} {text}")
         self.info.setText(
-            f"Each optimizer set to its best learning rate ({html.escape(objective)}). Best lr after "
+            f"Each optimizer set to its best ({html.escape(objective)}). Best lr after "
             f"{' / '.join(map(str, budgets))} steps: " + "; ".join(moves)
         )
 

@@ -29,6 +29,11 @@ QToolBar {{ background: {WINDOW}; border: none; spacing: 4px; padding: 3px 6px; 
 QToolButton {{ border: 1px solid transparent; border-radius: 5px; padding: 3px; }}
 QToolButton:hover {{ background: {RAISED}; border-color: {BORDER}; }}
 QToolButton:checked {{ background: #2d4a57; border-color: {ACCENT}; }}
+QToolButton[popupMode="1"] {{
+    background: {RAISED}; border: 1px solid {BORDER}; padding: 4px 10px; padding-right: 24px;
+}}
+QToolButton[popupMode="1"]:hover {{ border-color: {ACCENT}; }}
+QToolButton::menu-button {{ width: 18px; border-left: 1px solid {BORDER}; }}
 QPushButton {{ background: {RAISED}; border: 1px solid {BORDER}; border-radius: 5px; padding: 4px 10px; }}
 QPushButton:hover {{ border-color: {ACCENT}; }}
 QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
