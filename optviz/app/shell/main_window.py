@@ -273,6 +273,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         self.charts.apply_pending_results()
         self.leaderboard.refresh()
+        self.sensitivity.flush()
         return True
 
     def _update_title(self) -> None:

@@ -19,6 +19,7 @@ worker thread; a newer request cancels an older one, so the UI never waits.
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 
@@ -43,6 +44,8 @@ from optviz.export.plots import value_range
 #: Grid sizes of a map: coarse first (a picture at once), then fine.
 MAP_COUNTS = (16, 64)
 SMALL_COUNTS = (12, 32)
+#: Milliseconds between drawing one small map and the next (room for the UI thread to paint in between).
+SMALL_FILL_MS = 15
 #: How many decades either side of the current value a log axis of a map spans (within the schema's range).
 FOCUS_DECADES = 3
 #: Most starts a map averages over (a race on a grid of starts uses an even subset).
@@ -191,6 +194,11 @@ class SensitivityPanel(QtWidgets.QWidget):
         self.small_grid = QtWidgets.QGridLayout(self.small_area)
         self.small_grid.setContentsMargins(0, 0, 0, 0)
         self.small_views: list[tuple[QtWidgets.QLabel, MapView]] = []
+        self._small_columns, self._small_count = 1, 0
+        self._small_queue: list = []  # small maps waiting to be drawn, one per tick (`_draw_small`)
+        self._small_timer = QtCore.QTimer(self)
+        self._small_timer.setInterval(SMALL_FILL_MS)
+        self._small_timer.timeout.connect(self._fill_next_small)
         self.tune_plot = pg.PlotWidget(background=None)
         self.tune_plot.setLogMode(x=True, y=True)
         self.tune_plot.setLabel("bottom", "learning rate", color=TEXT)
@@ -453,36 +461,67 @@ class SensitivityPanel(QtWidgets.QWidget):
         self.worker.request(("small",), run, SMALL_COUNTS)
 
     def _draw_small(self) -> None:
-        while self.small_grid.count():
-            self.small_grid.takeAt(0).widget().deleteLater()
-        self.small_views = []
+        """Draw the delivered small maps, one per `SMALL_FILL_MS` tick: a pyqtgraph plot costs the UI thread
+        ~30 ms to paint and a new one ~15 ms to make, so four at once would freeze it for ~200 ms."""
+        self._small_queue = []
         if not self._small:
+            self._set_small_count(0)
             return
         grids = {k: metric_grid(s, "final_loss") for k, s in self._small.items()}
         shared = value_range(np.concatenate([np.where(d, np.nan, v).ravel() for v, d in grids.values()]), True)
-        columns = max(1, min(4, len(grids)))
-        for i, (k, sweep) in enumerate(self._small.items()):
-            values, diverged = grids[k]
-            view = MapView(with_colour_bar=False)
-            view.set_axes(sweep.x, sweep.y)
-            view.show_cells(values, diverged, shared, True)
-            hp = self.model.hyperparams(k)
-            view.mark(float(hp[sweep.x.name]), float(hp[sweep.y.name]))
-            label = QtWidgets.QLabel(
-                f"<span style='color:{self.model.color(k)}'>■</span> {html.escape(self.model.display_name(k))}: "
-                f"<b>{100 * sweep.converged_share():.0f}%</b> reach the minimum"
-            )
+        self._set_small_count(len(grids))
+        self._small_queue = [
+            functools.partial(self._fill_small, i, k, sweep, grids[k], shared)
+            for i, (k, sweep) in enumerate(self._small.items())
+        ]
+        low, high = shared
+        self.info.setText(
+            f"final loss on one log colour scale, {low:.2g} (dark) to {high:.2g} (yellow); grey: diverged; "
+            "each map is lr x the optimizer's second hyperparameter; the share is of all its runs."
+        )
+        self._small_timer.start()
+
+    def _fill_next_small(self) -> None:
+        if self._small_queue:
+            self._small_queue.pop(0)()
+        if not self._small_queue:
+            self._small_timer.stop()
+
+    def flush(self) -> None:
+        """Draw every small map still queued, now (screenshots and tests, after the sweeps have landed)."""
+        while self._small_queue:
+            self._fill_next_small()
+
+    def _set_small_count(self, count: int) -> None:
+        """Make room for `count` small maps; the plots themselves are made as they are first filled and reused
+        from one delivery to the next (coarse, then fine, then every change)."""
+        if count == self._small_count:
+            return
+        while self.small_grid.count():
+            self.small_grid.takeAt(0).widget().deleteLater()
+        self.small_views = []
+        self._small_columns = max(1, min(4, count))
+        self._small_count = count
+
+    def _fill_small(self, i: int, k: int, sweep: HyperparamSweep, grid, shared: tuple[float, float]) -> None:
+        if i == len(self.small_views):  # first fill of this slot: make its plot
+            label, view = QtWidgets.QLabel(), MapView(with_colour_bar=False)
             cell = QtWidgets.QWidget()
             box = QtWidgets.QVBoxLayout(cell)
             box.setContentsMargins(2, 2, 2, 2)
             box.addWidget(label)
             box.addWidget(view, 1)
-            self.small_grid.addWidget(cell, i // columns, i % columns)
+            self.small_grid.addWidget(cell, i // self._small_columns, i % self._small_columns)
             self.small_views.append((label, view))
-        low, high = shared
-        self.info.setText(
-            f"final loss on one log colour scale, {low:.2g} (dark) to {high:.2g} (yellow); grey: diverged; "
-            "each map is lr x the optimizer's second hyperparameter; the share is of all its runs."
+        label, view = self.small_views[i]
+        values, diverged = grid
+        view.set_axes(sweep.x, sweep.y)
+        view.show_cells(values, diverged, shared, True)
+        hp = self.model.hyperparams(k)
+        view.mark(float(hp[sweep.x.name]), float(hp[sweep.y.name]))
+        label.setText(
+            f"<span style='color:{self.model.color(k)}'>■</span> {html.escape(self.model.display_name(k))}: "
+            f"<b>{100 * sweep.converged_share():.0f}%</b> reach the minimum"
         )
 
     # ---- tuning ----------------------------------------------------------------------------------------
