@@ -88,7 +88,11 @@ def test_memory_bars(window):
     for k, (_name, total, per_param, color) in enumerate(chart.rows):
         assert color == model.color(k)
         spec = get_optimizer(model.optimizers[k].name)
-        assert per_param == spec.state_bytes_per_param
-        assert total == spec.state_bytes_per_param * PARAMS_PER_POINT
+        assert per_param == spec.state_bytes(model.hyperparams(k))
+        assert total == per_param * PARAMS_PER_POINT
+    assert chart.label(0) == "0 B · 0 B/param"  # SGD without momentum keeps no buffer
+    assert chart.label(1) == "8 B · 4 B/param"  # with momentum, one
     assert chart.label(2) == "16 B · 8 B/param"  # Adam: two fp32 moments per parameter
+    model.set_hyperparam(0, "momentum", 0.9)
+    assert chart.label(0) == "8 B · 4 B/param"
     assert "7B-parameter model: 56 GB" in chart.toolTip()

@@ -103,7 +103,7 @@ def test_a_grid_of_starts(make_window, qtbot):
     assert model.result.shape == (4, 6, 200)
     assert window.view_panel.scene_view.trail_count == 24
     assert window.charts.plots[0].runs[0].getData()[1].shape == (201,)  # the median over the starts
-    assert window.memory_chart.rows[0][1] == 4 * 2 * 6
+    assert window.memory_chart.rows[1][1] == 4 * 2 * 6  # SGD + momentum: one fp32 buffer per parameter
     model.set_hyperparam(1, "lr", 0.002)
     assert window.settle(60)
     assert window.view_panel.scene_view.trail_count == 24

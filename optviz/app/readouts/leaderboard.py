@@ -23,9 +23,13 @@ TIPS = (
     "Loss f(x, y) at the current step",
     "Distance to the nearest known global minimum",
     "First step within the tolerance of a minimum (once the race has got there)",
-    "Running, converged, or diverged with its reason (NaN, infinity, far outside the domain)",
+    "Running, converged, or diverged (hover for the reason: NaN, infinity, far outside the domain)",
 )
 REFRESH_MS = 80
+ROW_PX = 24
+#: Columns hidden first when the names would not fit: "To tol.", then "Distance".
+NARROW_HIDES = (3, 2)
+MIN_ROWS = 8
 STATUS_COLORS = {"diverged": ERROR, "converged": "#7bd389", "running": MUTED}
 
 
@@ -47,7 +51,9 @@ class Leaderboard(QtWidgets.QTableWidget):
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
-        self.verticalHeader().setDefaultSectionSize(24)
+        self.verticalHeader().setDefaultSectionSize(ROW_PX)
+        # Room for MIN_ROWS rows in any layout: a neighbour dock scrolls before the ranking shrinks.
+        self.setMinimumHeight(self.horizontalHeader().sizeHint().height() + MIN_ROWS * ROW_PX + 2 * self.frameWidth())
         self.standings: list[metrics.Standing] = []
         # Trailing: the refresh after a burst of cursor moves shows the last one.
         self._soon = qthrottled(self.refresh, REFRESH_MS, leading=False)
@@ -84,12 +90,37 @@ class Leaderboard(QtWidgets.QTableWidget):
             if tuned:  # Tune all set its values: say so where the ranking is read
                 self._item(row, 0).setText(f"{name}  (tuned)")
             self._item(row, 0).setToolTip(
-                f"#{row + 1}: {html.escape(name)}" + (f"<br>{html.escape(tuned)}" * bool(tuned))
+                f"#{row + 1}: {html.escape(name)}<br>loss {cells[1]}, distance {cells[2]}, within the tolerance "
+                f"{'at step ' + steps if s.steps_to_tolerance is not None else 'not yet'}; {html.escape(s.detail)}"
+                + (f"<br>{html.escape(tuned)}" * bool(tuned))
             )
+            # One short word, so the names keep the width; a diverged run's reason is on hover.
             status = self._item(row, 4)
-            status.setText(_short_status(s))
+            status.setText(s.status)
             status.setForeground(QtGui.QColor(STATUS_COLORS.get(s.status, TEXT)))
             status.setToolTip(html.escape(s.detail))
+
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Names are never cut: in a narrow dock, "To tol." and then "Distance" give way (the name's tooltip
+        has every value)."""
+        header = self.horizontalHeader()
+
+        def width(col: int) -> int:
+            return max(self.sizeHintForColumn(col), header.sectionSizeHint(col))
+
+        for col in NARROW_HIDES:
+            self.setColumnHidden(col, False)
+        for col in NARROW_HIDES:
+            shown = [c for c in range(1, len(COLUMNS)) if not self.isColumnHidden(c)]
+            if width(0) + sum(width(c) for c in shown) <= self.viewport().width():
+                break
+            self.setColumnHidden(col, True)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def row_of(self, k: int) -> int:
         """Where optimizer k stands now (0 = leading); -1 if it is not shown."""
@@ -104,12 +135,3 @@ class Leaderboard(QtWidgets.QTableWidget):
 
     def sizeHint(self) -> QtCore.QSize:
         return QtCore.QSize(380, 170)
-
-
-def _short_status(s: metrics.Standing) -> str:
-    """The status cell: the reason stays visible for a diverged run, shortened (the tooltip has it all)."""
-    if not s.diverged:
-        return s.status
-    reason = s.detail.split(": ", 1)[-1]
-    reason = "far outside" if reason.startswith("far outside") else reason
-    return f"diverged: {reason}"

@@ -30,10 +30,12 @@ class MemoryChart(QtWidgets.QWidget):
         self.model = model
         self.rows: list[tuple[str, float, float, str]] = []  # (name, bytes this run, bytes/param, colour)
         self.setMinimumSize(200, 120)
-        # Bytes depend on which optimizers race and from how many starts, never on a result: no refresh per race.
+        # Bytes depend on which optimizers race, their settings and how many starts, never on a result: no
+        # refresh per race.
         for signal in (model.optimizersReset, model.sceneReplaced, model.startsChanged, model.surfaceChanged):
             signal.connect(self.refresh)
         model.optimizerStyleChanged.connect(self.refresh)
+        model.optimizerChanged.connect(self.refresh)  # momentum on or off changes what SGD keeps
         self.refresh()
 
     def label(self, i: int) -> str:
@@ -45,7 +47,8 @@ class MemoryChart(QtWidgets.QWidget):
         self.rows, tips = [], []
         for k in self.model.shown_runs():
             entry = self.model.optimizers[k]
-            per_param = float(get_optimizer(entry.name).state_bytes_per_param)
+            # The registry's rule for this run's settings (SGD without momentum keeps no buffer).
+            per_param = get_optimizer(entry.name).state_bytes(self.model.hyperparams(k))
             total = per_param * PARAMS_PER_POINT * m_count
             name = self.model.display_name(k)
             self.rows.append((name, total, per_param, self.model.color(k)))

@@ -34,6 +34,17 @@ BUSY_NOTICE_MS = 150
 SETTINGS_VERSION = 2  # bump when the dock layout changes, so an old saved state is not restored over it
 
 
+def scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """`widget` in a vertical scroll area: in a short window its dock scrolls instead of squeezing a neighbour
+    (the leaderboard keeps its rows)."""
+    scroll = QtWidgets.QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(widget)
+    return scroll
+
+
 class MainWindow(QtWidgets.QMainWindow):
     def __init__(
         self,
@@ -79,7 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks = {
             "race": self._dock("Race", self.race_panel, area.LeftDockWidgetArea),
             "leaderboard": self._dock("Leaderboard", self.leaderboard, area.RightDockWidgetArea),
-            "surface": self._dock("Surface", self.surface_panel, area.RightDockWidgetArea),
+            "surface": self._dock("Surface", scrolled(self.surface_panel), area.RightDockWidgetArea),
             "charts": self._dock("Charts", readouts, area.BottomDockWidgetArea),
         }
         # Training (issue 5): a tab beside the charts; View > Training panel (Ctrl+Shift+T) raises and enlarges it.
@@ -321,7 +332,7 @@ class MainWindow(QtWidgets.QMainWindow):
             [self.docks["race"], self.docks["leaderboard"]], [max(280, w * 21 // 100), max(330, w // 4)], horizontal
         )
         self.resizeDocks([self.docks["charts"]], [max(190, h * 23 // 100)], vertical)
-        self.resizeDocks([self.docks["leaderboard"], self.docks["surface"]], [h // 4, h // 2], vertical)
+        self.resizeDocks([self.docks["leaderboard"], self.docks["surface"]], [h * 3 // 10, h // 2], vertical)
 
     def show_panel(self, name: str | None) -> None:
         """Bring a bottom panel to the front: charts, training, or a page of the Sensitivity panel."""
