@@ -53,6 +53,6 @@ def test_the_training_panel_refuses_step_min_above_step_max(qtbot):
     panel.form.valueEdited.emit("step_min", 1.0)
     assert "step_min=1 is more than step_max=0.001" in panel.note.text()
     assert "step_min" not in entry.hp and not changed
-    assert panel.form.rows["step_min"].edit.text() == "1.00e-6"
+    assert panel.form.rows["step_min"].edit.text() == "1e-6"
     panel.form.valueEdited.emit("step_min", 1e-4)
     assert entry.hp["step_min"] == 1e-4 and changed and "Rprop" in panel.note.text()

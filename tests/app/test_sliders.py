@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from tests.app.helpers import drag_slider
+from tests.app.helpers import drag_slider, handle_rect
 
 
 def _spy(monkeypatch, obj, name):
@@ -95,3 +97,45 @@ def test_a_diverged_optimizer_is_shown_as_diverged(window, qtbot):
     assert row == len(model.optimizers) - 1  # diverged runs rank last
     assert window.leaderboard.item(row, 4).text().startswith("diverged")
     assert "diverged" in window.view_panel.legend.text()
+
+
+def test_a_log_slider_is_fine_under_the_hand_and_coarse_with_shift(window, qtbot):
+    """Dragging the handle of a log slider moves the value by ~1 % per pixel (10 % with Shift), wherever the
+    handle sits; a wheel notch is one fine step, Shift+wheel a coarse one."""
+    model = window.model
+    model.select(2)
+    slider = window.race_panel.editor.form.slider("lr")
+    lr = lambda: model.hyperparams(2)["lr"]  # noqa: E731
+    before = lr()
+    drag_slider(qtbot, slider, 5)
+    assert 1.0 < lr() / before <= 1.02**5
+    before = lr()
+    start = handle_rect(slider).center()
+    qtbot.mousePress(slider, QtCore.Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(slider, pos=start + QtCore.QPoint(-3, 0))
+    shift = QtCore.Qt.KeyboardModifier.ShiftModifier
+    move = QtGui.QMouseEvent(
+        QtCore.QEvent.Type.MouseMove,
+        QtCore.QPointF(start + QtCore.QPoint(-3, 0)),
+        QtCore.QPointF(slider.mapToGlobal(start + QtCore.QPoint(-3, 0))),
+        QtCore.Qt.MouseButton.NoButton,
+        QtCore.Qt.MouseButton.LeftButton,
+        shift,
+    )
+    QtWidgets.QApplication.sendEvent(slider, move)
+    qtbot.mouseRelease(slider, QtCore.Qt.MouseButton.LeftButton, pos=start + QtCore.QPoint(-3, 0))
+    assert 1.1**-3 * 0.98 <= lr() / before < 1.1**-2  # three coarse steps down
+    for modifiers, ratio in ((QtCore.Qt.KeyboardModifier.NoModifier, 1.01), (shift, 1.1)):
+        before = lr()
+        wheel = QtGui.QWheelEvent(
+            QtCore.QPointF(start),
+            QtCore.QPointF(slider.mapToGlobal(start)),
+            QtCore.QPoint(0, 0),
+            QtCore.QPoint(0, 120),
+            QtCore.Qt.MouseButton.NoButton,
+            modifiers,
+            QtCore.Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QtWidgets.QApplication.sendEvent(slider, wheel)
+        assert lr() / before == pytest.approx(ratio, rel=0.01)

@@ -20,6 +20,83 @@ from optviz.core.params import Param, Value
 
 #: Slider resolution: fine enough that a log slider over 9 decades moves by 0.2 % per tick.
 TICKS = 10_000
+#: A log slider's handle drag, wheel notch and arrow key change the value by this factor (Shift: COARSE_RATIO):
+#: absolute dragging maps nine decades onto ~100 px, x1.2 per pixel, too coarse to set a learning rate.
+FINE_RATIO, COARSE_RATIO = 1.01, 1.1
+
+
+class LogSlider(QtWidgets.QSlider):
+    """A horizontal slider over a log scale whose handle drags relatively: each pixel multiplies the value by
+    `FINE_RATIO` (Shift: `COARSE_RATIO`), wherever the handle is; the wheel and the arrow keys step by the same
+    factors. A click on the groove steps coarsely towards the click, as a QSlider does (Page Up and Down too).
+    Linear sliders (betas, momentum) keep absolute dragging: their whole range over ~100 px is fine enough."""
+
+    def __init__(self, decades: float, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(QtCore.Qt.Orientation.Horizontal, parent)
+        self.setRange(0, TICKS)
+        self.ticks_per_decade = TICKS / decades
+        self.setSingleStep(max(1, round(self.ticks_for(FINE_RATIO))))
+        self.setPageStep(max(1, round(self.ticks_for(COARSE_RATIO))))
+        self._drag: tuple[float, int] | None = None  # (press x, value at press)
+
+    def ticks_for(self, ratio: float) -> float:
+        """Slider ticks that multiply the value by `ratio`."""
+        return math.log10(ratio) * self.ticks_per_decade
+
+    def _step(self, modifiers: QtCore.Qt.KeyboardModifier) -> float:
+        coarse = modifiers & QtCore.Qt.KeyboardModifier.ShiftModifier
+        return self.ticks_for(COARSE_RATIO if coarse else FINE_RATIO)
+
+    def _on_handle(self, pos: QtCore.QPoint) -> bool:
+        option = QtWidgets.QStyleOptionSlider()
+        self.initStyleOption(option)
+        control = self.style().hitTestComplexControl(QtWidgets.QStyle.ComplexControl.CC_Slider, option, pos, self)
+        return control == QtWidgets.QStyle.SubControl.SC_SliderHandle
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and self._on_handle(event.position().toPoint()):
+            self._drag = (event.position().x(), self.value())
+            self.setSliderDown(True)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._drag is None:
+            super().mouseMoveEvent(event)
+            return
+        x0, v0 = self._drag
+        self.setValue(round(v0 + (event.position().x() - x0) * self._step(event.modifiers())))
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._drag is None:
+            super().mouseReleaseEvent(event)
+            return
+        self._drag = None
+        self.setSliderDown(False)
+        event.accept()
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta()
+        notches = (delta.y() or delta.x()) / 120  # Shift turns the wheel horizontal on some platforms
+        if notches:
+            self.setValue(round(self.value() + notches * self._step(event.modifiers())))
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        keys = {
+            QtCore.Qt.Key.Key_Left: -1,
+            QtCore.Qt.Key.Key_Down: -1,
+            QtCore.Qt.Key.Key_Right: 1,
+            QtCore.Qt.Key.Key_Up: 1,
+        }
+        sign = keys.get(QtCore.Qt.Key(event.key()))
+        if sign is None:
+            super().keyPressEvent(event)
+            return
+        self.setValue(round(self.value() + sign * max(1.0, self._step(event.modifiers()))))
+        event.accept()
 
 
 def format_param(param: Param, value: Value) -> str:
@@ -32,7 +109,8 @@ def format_param(param: Param, value: Value) -> str:
         if v == 0:
             return "0"
         if param.scale == "log" or abs(v) < 1e-3 or abs(v) >= 1e5:
-            return f"{v:.3g}" if 1e-3 <= abs(v) < 1e5 else f"{v:.2e}".replace("e-0", "e-").replace("e+0", "e")
+            # 4 significant digits: what `tidy` keeps, so the box shows the value itself (1e-8, not 1e-08)
+            return f"{v:.4g}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
         return f"{v:.5g}"
     return str(value)
 
@@ -75,10 +153,14 @@ class _Row(QtCore.QObject):
         self.check: QtWidgets.QCheckBox | None = None
         self.combo: QtWidgets.QComboBox | None = None
         if param.kind in ("float", "int"):
-            self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, parent)
-            self.slider.setRange(0, TICKS)
-            self.slider.setSingleStep(TICKS // 200)
-            self.slider.setPageStep(TICKS // 20)
+            if param.scale == "log":
+                low, high = param.slider_bounds
+                self.slider = LogSlider(math.log10(high / low), parent)
+            else:
+                self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, parent)
+                self.slider.setRange(0, TICKS)
+                self.slider.setSingleStep(TICKS // 200)
+                self.slider.setPageStep(TICKS // 20)
             self.slider.setToolTip(tip)
             self.slider.setObjectName(f"slider_{param.name}")
             self.slider.valueChanged.connect(self._slid)
