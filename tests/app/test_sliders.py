@@ -59,9 +59,10 @@ def test_typed_value_and_reset(window, qtbot):
     assert form.rows["lr"].reset.isEnabled()
 
     edit.setText("banana")
-    edit.editingFinished.emit()
-    assert edit.property("invalid") is True
+    edit.editingFinished.emit()  # as focus leaving the box does: the value in force comes back
+    assert edit.text() == "0.005" and edit.property("invalid") is False
     assert "not a number" in window.statusBar().currentMessage()
+    assert "not a number" in form.message.text()
     assert model.hyperparams(3)["lr"] == 0.005
 
     window.race_panel.editor.reset_button.click()
@@ -139,3 +140,30 @@ def test_a_log_slider_is_fine_under_the_hand_and_coarse_with_shift(window, qtbot
         )
         QtWidgets.QApplication.sendEvent(slider, wheel)
         assert lr() / before == pytest.approx(ratio, rel=0.01)
+
+
+def test_a_refused_value_says_why_under_the_form_and_focus_leaving_restores_the_value(window, qtbot):
+    model = window.model
+    model.select(2)
+    form = window.race_panel.editor.form
+    edit = form.rows["lr"].edit
+    before = model.hyperparams(2)["lr"]
+    with qtbot.waitActive(window):  # focus exists only in the active window
+        window.activateWindow()
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    edit.setText("1e9")
+    qtbot.keyClick(edit, QtCore.Qt.Key.Key_Return)
+    assert edit.property("invalid")
+    assert form.message.isVisible() and "out of range" in form.message.text()
+    assert model.hyperparams(2)["lr"] == before
+    window.race_panel.editor.form.rows["momentum" if "momentum" in form.rows else "beta1"].edit.setFocus()
+    qtbot.waitUntil(lambda: not edit.hasFocus())
+    assert not edit.property("invalid")
+    assert float(edit.text()) == before  # back to the value in force
+    assert form.message.isVisible()  # the reason stays until the next change
+    edit.setFocus()
+    edit.setText("0.002")
+    qtbot.keyClick(edit, QtCore.Qt.Key.Key_Return)
+    assert model.hyperparams(2)["lr"] == 0.002
+    assert not form.message.isVisible()

@@ -140,6 +140,7 @@ class _Row(QtCore.QObject):
 
     edited = QtCore.Signal(str, object)
     error = QtCore.Signal(str)
+    cleared = QtCore.Signal()  # a typed value was taken: any message about this row is out of date
 
     def __init__(self, param: Param, grid: QtWidgets.QGridLayout, row: int, parent: QtWidgets.QWidget) -> None:
         super().__init__(parent)
@@ -171,6 +172,7 @@ class _Row(QtCore.QObject):
             self.edit.setToolTip(tip)
             self.edit.setObjectName(f"edit_{param.name}")
             self.edit.editingFinished.connect(self._typed)
+            self.edit.installEventFilter(self)  # focus leaving a refused value restores the value in force
             grid.addWidget(self.edit, row, 2)
         elif param.kind == "bool":
             self.check = QtWidgets.QCheckBox(parent)
@@ -198,11 +200,15 @@ class _Row(QtCore.QObject):
         self.reset.setObjectName(f"reset_{param.name}")
         grid.addWidget(self.reset, row, 3)
         self._shown: tuple[Value, bool] | None = None
+        self._valid: Value = param.default  # what the box goes back to when focus leaves a refused value
 
     def widgets(self) -> list[QtWidgets.QWidget]:
         return [w for w in (self.label, self.slider, self.edit, self.check, self.combo, self.reset) if w is not None]
 
     def show_value(self, value: Value, is_default: bool) -> None:
+        self._valid = value
+        if self.edit is not None and self.edit.property("invalid") and not self.edit.hasFocus():
+            self._shown = None  # a refused value left behind: the model's value replaces it
         if (value, is_default) == self._shown:
             return  # unchanged: no widget updates, so nothing repaints (a whole-window compose on software GL)
         self._shown = (value, is_default)
@@ -221,6 +227,10 @@ class _Row(QtCore.QObject):
     def _slid(self, position: int) -> None:
         value = tidy(self.param, self.param.from_unit(position / TICKS))
         self._shown = None  # the slider shows a value the model has not confirmed yet
+        self._valid = value
+        self.cleared.emit()
+        if self.edit is not None:
+            self._set_invalid(False)
         if self.edit is not None:
             with signals_blocked(self.edit):
                 self.edit.setText(format_param(self.param, value))
@@ -231,12 +241,30 @@ class _Row(QtCore.QObject):
         try:
             value = self.param.parse(text)
         except OptvizError as exc:
-            self._set_invalid(True, str(exc))
             self.error.emit(str(exc))
+            if self.edit.hasFocus():  # Return: the text stays to be corrected, marked
+                self._set_invalid(True, str(exc))
+            else:
+                self._restore()
             return
         self._set_invalid(False)
+        if value == self._valid:  # the value in force (a box restored after a refusal): nothing to change
+            return
         self._shown = None
+        self._valid = value
+        self.cleared.emit()
         self.edited.emit(self.param.name, value)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.FocusOut and watched is self.edit and self.edit.property("invalid"):
+            self._restore()
+        return False
+
+    def _restore(self) -> None:
+        """Focus left a refused value: the box goes back to the value in force (the form still says why)."""
+        self._set_invalid(False)
+        with signals_blocked(self.edit):
+            self.edit.setText(format_param(self.param, self._valid))
 
     def _set_invalid(self, invalid: bool, message: str = "") -> None:
         edit = self.edit
@@ -269,8 +297,22 @@ class ParamForm(QtWidgets.QWidget):
             row = _Row(param, grid, i, self)
             row.edited.connect(self.valueEdited)
             row.error.connect(self.errorRaised)
+            row.error.connect(self.show_message)
+            row.cleared.connect(lambda: self.show_message(""))
             row.reset.clicked.connect(lambda _=False, name=param.name: self.resetRequested.emit(name))
             self.rows[param.name] = row
+        # Why a typed value was refused, under the rows (not only in a tooltip or a passing status line).
+        self.message = QtWidgets.QLabel(self)
+        self.message.setProperty("role", "error")
+        self.message.setWordWrap(True)
+        self.message.setObjectName("form_message")
+        self.message.hide()
+        grid.addWidget(self.message, len(self.rows), 0, 1, 4)
+
+    def show_message(self, text: str) -> None:
+        """Show (or, with "", hide) the line that says why a typed value was refused."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
 
     def set_values(self, values: Mapping[str, Value], defaults: Mapping[str, Value]) -> None:
         for name, row in self.rows.items():
