@@ -19,13 +19,13 @@ from PySide6 import QtCore
 
 from optviz.core.errors import OptvizError
 from optviz.core.optimizers import get_optimizer
+from optviz.core.palette import PALETTE
 from optviz.core.params import Value
 from optviz.core.race import RaceResult
 from optviz.core.scene import (
     CAMERA_DISTANCE,
     COLORMAPS,
     MAX_STEPS,
-    PALETTE,
     OptimizerEntry,
     Scene,
     default_scene,
@@ -115,11 +115,10 @@ class SceneModel(QtCore.QObject):
         return self._scene.optimizers
 
     def color(self, k: int) -> str:
-        entry = self._scene.optimizers[k]
-        return entry.color or PALETTE[k % len(PALETTE)]
+        return self.colors()[k]
 
     def colors(self) -> list[str]:
-        return [self.color(k) for k in range(len(self._scene.optimizers))]
+        return self._scene.colors(only_enabled=False)
 
     def display_name(self, k: int) -> str:
         entry = self._scene.optimizers[k]

@@ -25,7 +25,7 @@ from optviz.core.atomic import atomic_write_text
 from optviz.core.errors import OptvizError, SceneError, echo
 from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
-from optviz.core.palette import COLORMAPS, PALETTE
+from optviz.core.palette import COLORMAPS, assign_colors
 from optviz.core.params import Value, check_seed
 from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
 from optviz.core.race.result import RaceResult, RunConfig
@@ -154,9 +154,8 @@ class Scene:
         return [self.run_config(k) for k, e in enumerate(self.optimizers) if e.enabled or not only_enabled]
 
     def colors(self, only_enabled: bool = True) -> list[str]:
-        return [
-            e.color or PALETTE[i % len(PALETTE)] for i, e in enumerate(self.optimizers) if e.enabled or not only_enabled
-        ]
+        colors = assign_colors([e.color for e in self.optimizers])
+        return [c for c, e in zip(colors, self.optimizers, strict=True) if e.enabled or not only_enabled]
 
     def require_enabled(self) -> Scene:
         """The scene, when it has an enabled optimizer to race; else an `OptvizError` saying so (a race or an

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from optviz.core.scene import PALETTE
+from optviz.core.palette import PALETTE
 
 
 def test_add_from_the_searchable_picker(window, qtbot):
@@ -88,9 +88,23 @@ def test_at_most_a_palette_of_optimizers(window, qtbot):
     while len(model.optimizers) < len(PALETTE):
         assert model.add_optimizer("adam") >= 0
     assert not window.race_panel.add_button.isEnabled()
+    assert "remove one" in window.race_panel.add_button.toolTip()  # a greyed button says why
     assert model.add_optimizer("adam") == -1
     assert window.settle(60)
     assert len(set(model.colors())) == len(PALETTE)
+
+
+def test_racing_optimizers_never_share_a_colour(window):
+    """Entries without a colour of their own (the default race, a scene file) and added ones alike."""
+    model = window.model
+    model.remove_optimizer(1)
+    for name in ("prodigy", "muon", "lamb"):
+        assert model.add_optimizer(name) >= 0
+    model.remove_optimizer(0)
+    assert model.add_optimizer("sgd") >= 0
+    colors = model.colors()
+    assert len(set(colors)) == len(colors)
+    assert [model.color(k) for k in range(len(colors))] == colors
 
 
 def test_disable_hides_the_run(window, qtbot):

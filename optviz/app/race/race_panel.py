@@ -75,6 +75,11 @@ class OptimizerRow(QtWidgets.QFrame):
         self.name.setEnabled(entry.enabled)
         self.setToolTip(spec_tooltip(spec))
         self.duplicate_button.setEnabled(count < MAX_OPTIMIZERS)
+        self.duplicate_button.setToolTip(
+            "Duplicate: race a second copy to compare two settings"
+            if count < MAX_OPTIMIZERS
+            else f"{MAX_OPTIMIZERS} optimizers race already: remove one to duplicate this one"
+        )
         self.remove_button.setEnabled(count > 1)
 
     def set_selected(self, selected: bool) -> None:
@@ -224,7 +229,13 @@ class RacePanel(QtWidgets.QWidget):
         self.rows = [OptimizerRow(self.model, k, self.rows_box) for k in range(len(self.model.optimizers))]
         for row in self.rows:
             self.rows_layout.addWidget(row)
-        self.add_button.setEnabled(len(self.rows) < MAX_OPTIMIZERS)
+        room = len(self.rows) < MAX_OPTIMIZERS
+        self.add_button.setEnabled(room)
+        self.add_button.setToolTip(
+            f"Add an optimizer from the registry (up to {MAX_OPTIMIZERS} race at once)"
+            if room
+            else f"{MAX_OPTIMIZERS} optimizers race already, one per distinct colour: remove one to add another"
+        )
         self._mark_selection(self.model.selected)
 
     def _style_changed(self, _k: int) -> None:

@@ -20,8 +20,8 @@ from optviz.core.errors import OptvizError
 from optviz.core.learn.config import OptimizerRun
 from optviz.core.learn.implementations import supported_implementations
 from optviz.core.optimizers import REGISTRY, get_optimizer
+from optviz.core.palette import PALETTE
 from optviz.core.params import Value
-from optviz.core.scene import PALETTE
 
 IMPL_HELP = {
     "for-loop": "one tensor at a time (torch's reference path; the only one for other libraries)",
