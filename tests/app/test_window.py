@@ -83,3 +83,24 @@ def test_about_box_lists_versions(window, monkeypatch):
     monkeypatch.setattr(QtWidgets.QMessageBox, "about", lambda parent, title, text: shown.update(text=text))
     window.about()
     assert "optviz" in shown["text"] and "pyqtgraph" in shown["text"] and "Qt" in shown["text"]
+
+
+def test_help_lists_every_shortcut_the_menus_have(window, qtbot):
+    from PySide6 import QtGui
+
+    from optviz.app.shell.help import help_html, show_help, shortcut_rows
+
+    rows = dict(shortcut_rows(window))
+    assert rows["Space"].lower().startswith("play")
+    assert rows["F1"].startswith("Getting started")
+    assert "Tune all" in rows.values()
+    text = help_html(window)
+    assert "Getting started" in text and "Keyboard shortcuts" in text
+    for menu_action in window.menuBar().actions():
+        for action in menu_action.menu().actions():
+            keys = action.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+            if keys:
+                assert keys in rows, action.text()
+    dialog = show_help(window)
+    qtbot.addWidget(dialog)
+    assert dialog.isVisible()

@@ -22,6 +22,7 @@ from optviz.app.readouts.leaderboard import Leaderboard
 from optviz.app.readouts.memory_chart import MemoryChart
 from optviz.app.shell.about import show_about
 from optviz.app.shell.files import FileActions
+from optviz.app.shell.help import show_help
 from optviz.app.surface.surface_panel import SurfacePanel
 from optviz.app.sweep.sensitivity_panel import SensitivityPanel
 from optviz.app.training.training_panel import TrainingPanel
@@ -220,6 +221,8 @@ class MainWindow(QtWidgets.QMainWindow):
             view.addAction(dock.toggleViewAction())
 
         help_menu = bar.addMenu("&Help")
+        tip = "What to drag and click, where the examples are, and every keyboard shortcut"
+        self._action(help_menu, "&Getting started and shortcuts", lambda: show_help(self), "F1", tip)
         self._action(help_menu, "&About optviz", self.about)
 
     def _build_status_bar(self) -> None:
