@@ -88,7 +88,7 @@ def test_about_box_lists_versions(window, monkeypatch):
 def test_help_lists_every_shortcut_the_menus_have(window, qtbot):
     from PySide6 import QtGui
 
-    from optviz.app.shell.help import help_html, show_help, shortcut_rows
+    from optviz.app.shell.help import help_html, shortcut_rows, show_help
 
     rows = dict(shortcut_rows(window))
     assert rows["Space"].lower().startswith("play")
