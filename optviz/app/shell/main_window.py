@@ -315,7 +315,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ---- layout memory -----------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
-        self.resize(1600, 1000)
+        self._place_first()
         self._default_layout_pending = True
         if self.settings.value("window/version", 0, type=int) != SETTINGS_VERSION:
             return
@@ -325,6 +325,21 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restoreGeometry(geometry)
         if not state.isEmpty() and self.restoreState(state):
             self._default_layout_pending = False
+
+    def _place_first(self) -> None:
+        """1600 x 1000 (or 90 % of a smaller screen), centred on the screen, before the window is shown: a
+        window shown at 0,0 and moved later jumps in front of the user."""
+        screen = QtGui.QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(1600, 1000)
+            return
+        area = screen.availableGeometry()
+        size = QtCore.QSize(min(1600, area.width() * 9 // 10), min(1000, area.height() * 9 // 10))
+        self.setGeometry(
+            QtWidgets.QStyle.alignedRect(
+                QtCore.Qt.LayoutDirection.LeftToRight, QtCore.Qt.AlignmentFlag.AlignCenter, size, area
+            )
+        )
 
     def default_layout(self) -> None:
         """Dock sizes in proportion to the window: the view keeps about half the width, the charts a quarter
