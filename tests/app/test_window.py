@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6 import QtCore
 
 from optviz.core.scene import default_scene
 from tests.app.helpers import grab_gl, near_color
@@ -104,3 +105,21 @@ def test_help_lists_every_shortcut_the_menus_have(window, qtbot):
     dialog = show_help(window)
     qtbot.addWidget(dialog)
     assert dialog.isVisible()
+
+
+def test_in_2d_a_drag_pans_and_never_turns_the_map(window, qtbot):
+    view = window.view_panel.scene_view
+    gl = window.view_panel.gl
+    window.model.set_top_down(True)
+    qtbot.waitUntil(lambda: view.top_down)
+    assert "drag: pan" in window.view_panel.hint.text()
+    before = view.camera_state()
+    left = QtCore.Qt.MouseButton.LeftButton
+    start = QtCore.QPoint(gl.width() // 2, gl.height() // 2)
+    qtbot.mousePress(gl, left, pos=start)
+    for i in range(1, 6):
+        qtbot.mouseMove(gl, pos=start + QtCore.QPoint(12 * i, 6 * i))
+    qtbot.mouseRelease(gl, left, pos=start + QtCore.QPoint(60, 30))
+    after = view.camera_state()
+    assert (after["azimuth"], after["elevation"]) == (before["azimuth"], before["elevation"])
+    assert after["center"] != before["center"]

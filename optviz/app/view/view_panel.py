@@ -20,6 +20,8 @@ from optviz.app.view.legend import Legend
 from optviz.render import SceneView
 from optviz.render.scene_setup import SURFACE_RESOLUTION, apply_camera, apply_race, apply_surface, apply_view_options
 
+HINT_3D = "drag: orbit · ctrl+drag: pan · wheel: zoom · click: set start · shift+drag: move start"
+HINT_2D = "drag: pan · wheel: zoom · click: set start · shift+drag: move start"
 CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not an orbit
 
 
@@ -38,9 +40,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.gl.setToolTip("")  # a tooltip would pop over the scene; the help is in the View menu and the README
         layout.addWidget(self.gl)
         self.legend = Legend(model, self.gl)
-        self.hint = QtWidgets.QLabel(
-            "drag: orbit · ctrl+drag: pan · wheel: zoom · click: set start · shift+drag: move start", self.gl
-        )
+        self.hint = QtWidgets.QLabel(HINT_3D, self.gl)
         self.hint.setObjectName("view_hint")
         self.hint.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.hint.setStyleSheet("QLabel#view_hint { color: rgba(216,221,230,110); background: transparent; }")
@@ -95,6 +95,8 @@ class ViewPanel(QtWidgets.QWidget):
     def _view_options(self) -> None:
         self._rebuild_surface_soon.flush()  # a pending rebuild first: the options apply to the new surface
         apply_view_options(self.scene_view, self.model.scene, self.model.surface)
+        self.hint.setText(HINT_2D if self.model.scene.view.top_down else HINT_3D)
+        self._place_overlays()
 
     def _result(self, changed: frozenset[int] | None) -> None:
         self._rebuild_surface_soon.flush()  # a pending rebuild first: it may drop trails of another domain
@@ -177,6 +179,20 @@ class ViewPanel(QtWidgets.QWidget):
             return False
         if kind == QtCore.QEvent.Type.MouseMove and self._dragging_start:
             self._set_start_at(event.position())
+            return True
+        left_drag = kind == QtCore.QEvent.Type.MouseMove and event.buttons() == QtCore.Qt.MouseButton.LeftButton
+        if left_drag and self.model.scene.view.top_down and not shift:
+            # A map seen from above pans under a drag (an orbit would turn it upside down): the view's own pan,
+            # which it gives a Ctrl+drag.
+            pan = QtGui.QMouseEvent(
+                event.type(),
+                event.position(),
+                event.globalPosition(),
+                event.button(),
+                event.buttons(),
+                event.modifiers() | QtCore.Qt.KeyboardModifier.ControlModifier,
+            )
+            self.gl.mouseMoveEvent(pan)
             return True
         if kind == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
             press, self._press = self._press, None
