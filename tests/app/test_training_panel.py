@@ -151,7 +151,10 @@ def test_pause_resume_and_stop_from_the_buttons(panel, qtbot):
     with qtbot.waitSignal(panel.finished, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(panel.stop_button, QtCore.Qt.MouseButton.LeftButton)
     assert [e.status for e in panel.ended] == ["stopped"]
-    assert 0 < len(panel.runs[0].train_loss) < 5000
+    taken = len(panel.runs[0].train_loss)
+    assert 0 < taken < 5000
+    assert panel.progress.value() == taken < panel.progress.maximum() == 5000  # where Stop left it
+    assert f"stopped at step {taken:,}" in panel.progress.text()
     assert "Stopped" in panel.status.text() and panel.run_button.isEnabled() and panel.setup.model.isEnabled()
 
 

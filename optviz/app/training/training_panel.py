@@ -133,6 +133,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.ended = []
         self.progress.setRange(0, session.config.steps * len(session.summaries))
         self.progress.setValue(0)
+        self.progress.setFormat("%p%")
         notes = [f"{s.label}: {s.note}" for s in session.summaries if s.note]
         self._say(f"Training on {session.device_choice.reason}." + ("  " + " ".join(notes) if notes else ""))
         self.worker = TrainingWorker(session)
@@ -187,8 +188,12 @@ class TrainingPanel(QtWidgets.QWidget):
                 self.ended.append(event)
                 run = self.runs[event.run]
                 run.status, run.message, run.memory = event.status, event.message, event.memory
-                missing = self.session.config.steps - len(run.train_loss)
-                self.progress.setMaximum(self.progress.maximum() - missing)
+                if event.status == "stopped":  # the bar stays where Stop left it, and says so
+                    taken = max(len(r.train_loss) for r in self.runs)
+                    self.progress.setFormat(f"stopped at step {taken:,} (%p%)")
+                else:  # a run that ended early (diverged, failed) has no more steps to wait for
+                    missing = self.session.config.steps - len(run.train_loss)
+                    self.progress.setMaximum(self.progress.maximum() - missing)
         self.progress.setValue(self.progress.value() + steps)
         self.charts.add_events(events)
         failures = [f"{e.label}: {e.status}: {e.message}" for e in self.ended if e.status not in ("done", "stopped")]
