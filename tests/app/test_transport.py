@@ -1,4 +1,5 @@
-"""Transport: play / pause (space), single step (right arrow), restart (R), speed, total steps, counter."""
+"""Transport: play / pause (space), single step (right and left arrows), restart (R), speed, total steps,
+counter; a loaded scene plays like the launch, with the keys on the view."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ def test_play_pause_step_restart_with_shortcuts(window, qtbot):
     qtbot.keyClick(window.view_panel.gl, QtCore.Qt.Key.Key_Right)
     assert model.cursor == at + 1 and not transport.playing
     assert window.transport_bar.counter.text() == f"{at + 1:,} / {model.steps:,}"
+    qtbot.keyClick(window.view_panel.gl, QtCore.Qt.Key.Key_Left)
+    qtbot.keyClick(window.view_panel.gl, QtCore.Qt.Key.Key_Left)
+    assert model.cursor == at - 1 and not transport.playing
+    model.set_cursor(at + 0.5)  # between two steps: back goes to the whole step before
+    qtbot.keyClick(window.view_panel.gl, QtCore.Qt.Key.Key_Left)
+    assert model.cursor == at
     qtbot.keyClick(window.view_panel.gl, QtCore.Qt.Key.Key_R)
     assert transport.playing and model.cursor < 50
     transport.pause()
@@ -71,3 +78,17 @@ def test_timeline_scrubs(window, qtbot):
     window.transport_bar.timeline.setValue(123)
     assert window.model.cursor == 123
     assert window.view_panel.scene_view.cursor == 123
+
+
+def test_an_example_plays_like_the_launch_with_the_keys_on_the_view(window, qtbot):
+    from optviz.resources import example_scenes
+
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    window.surface_panel.setFocus()
+    window.autoplay = True
+    assert window.files.open_example(example_scenes()[0])
+    assert window.settle(120)
+    qtbot.waitUntil(lambda: window.transport.playing, timeout=5000)
+    assert QtWidgets.QApplication.focusWidget() is window.view_panel.gl
+    window.transport.pause()

@@ -70,9 +70,11 @@ class Transport(QtCore.QObject):
         self.pause() if self.playing else self.play()
 
     def step(self, n: int = 1) -> None:
-        """Pause and move to the next whole step."""
+        """Pause and move n whole steps (back where n < 0), from the whole step on that side of the cursor."""
         self.pause()
-        self.model.set_cursor(math.floor(self.model.cursor + 1e-9) + n)
+        cursor = self.model.cursor
+        whole = math.floor(cursor + 1e-9) if n > 0 else math.ceil(cursor - 1e-9)
+        self.model.set_cursor(whole + n)
 
     def restart(self) -> None:
         self.model.set_cursor(0)
@@ -116,6 +118,12 @@ class TransportBar(QtWidgets.QWidget):
         self.step_action.setShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Right))
         self.step_action.setToolTip("One step forward (Right arrow)")
         self.step_action.triggered.connect(lambda: transport.step(1))
+        self.back_action = QtGui.QAction("Step back", self)
+        self.back_action.setShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Left))
+        self.back_action.setToolTip("One step back (Left arrow)")
+        self.back_action.triggered.connect(lambda: transport.step(-1))
+        self.addAction(self.back_action)  # a shortcut and a menu entry; the timeline is the button for it
+        self.back_action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         self.restart_action = QtGui.QAction(icon("restart"), "Restart", self)
         self.restart_action.setShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_R))
         self.restart_action.setToolTip("Back to step 0 and play (R)")

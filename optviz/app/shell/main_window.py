@@ -111,6 +111,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model.dirtyChanged.connect(self.setWindowModified)
         self.model.pathChanged.connect(lambda _p: self._update_title())
         self.model.sceneReplaced.connect(self._update_title)
+        self.model.sceneReplaced.connect(self._scene_loaded)
         self.model.errorRaised.connect(self.show_error)
         self.model.busyChanged.connect(self._busy)
         self.scheduler.raceApplied.connect(self._race_applied)
@@ -173,6 +174,7 @@ class MainWindow(QtWidgets.QMainWindow):
         race = bar.addMenu("&Race")
         race.addAction(self.transport_bar.play_action)
         race.addAction(self.transport_bar.step_action)
+        race.addAction(self.transport_bar.back_action)
         race.addAction(self.transport_bar.restart_action)
         race.addSeparator()
         self._action(race, "&Add optimizer…", self.race_panel.open_picker, "Ctrl+Shift+A")
@@ -276,6 +278,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self._first_result = False
             if self.autoplay:
                 self.transport.restart()
+
+    def _scene_loaded(self) -> None:
+        """A new scene (New, Open, an example) plays like the launch, with the keys on the view (not in a box
+        of the previous scene's panels)."""
+        self._first_result = True
+        self.view_panel.gl.setFocus()
 
     def settle(self, timeout: float = 120.0) -> bool:
         """Wait for the race to land and bring every read-out up to date at once (screenshots, tests)."""
