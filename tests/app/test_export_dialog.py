@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import signal
+from pathlib import Path
 
 import av
 import numpy as np
@@ -154,3 +155,14 @@ def test_a_signal_cancels_the_export_and_keeps_the_old_file(qtbot, short_window,
     assert out.read_bytes() == b"old video" and [p.name for p in tmp_path.iterdir()] == ["race.mp4"]
     assert signal.getsignal(sig) == before  # the app's handlers are back
     dialog.close()
+
+
+def test_exports_are_offered_in_the_last_export_folder_never_inside_the_install(window, tmp_path):
+    from optviz.resources import example_scenes
+
+    assert window.files.open_example(example_scenes()[0])
+    exports = window.exports
+    install = example_scenes()[0].parent.resolve()
+    assert Path(exports._start_dir()).resolve() != install
+    assert exports.export_trajectories(tmp_path / "race.csv")
+    assert Path(exports._start_dir()).resolve() == tmp_path.resolve()

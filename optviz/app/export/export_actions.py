@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.app.model import SceneModel
@@ -94,8 +95,17 @@ class ExportActions(QtCore.QObject):
         self.dialog = None
 
     def _start_dir(self) -> str:
-        path = self.model.path
-        return str(path.parent) if path is not None else str(Path.cwd())
+        """Where an export is offered: the folder of the last export, else the user's videos folder, else home
+        (never beside the scene: an example's folder is inside the install)."""
+        last = self.window.settings.value("exports/last_dir", "", type=str)
+        for folder in (last, platformdirs.user_videos_dir(), str(Path.home())):
+            if folder and Path(folder).is_dir():
+                return folder
+        return str(Path.cwd())
+
+    def _remember(self, path: str | Path) -> None:
+        if path:
+            self.window.settings.setValue("exports/last_dir", str(Path(path).resolve().parent))
 
     def _fail(self, title: str, message: str) -> None:
         self.model.errorRaised.emit(message)
@@ -106,6 +116,7 @@ class ExportActions(QtCore.QObject):
 
         if self.dialog is None:
             self.dialog = ExportDialog(self.model, self.view_panel, self._start_dir(), self.window)
+            self.dialog.finished_export.connect(self._remember)
         self.dialog.show()
         self.dialog.raise_()
 
@@ -121,6 +132,7 @@ class ExportActions(QtCore.QObject):
         except OptvizError as exc:
             self._fail("Cannot export trajectories", str(exc))
             return False
+        self._remember(path)
         self.window.statusBar().showMessage(f"wrote {path}", 5000)
         return True
 
@@ -152,5 +164,6 @@ class ExportActions(QtCore.QObject):
         except OptvizError as exc:
             self._fail("Cannot export snapshot", str(exc))
             return False
+        self._remember(path)
         self.window.statusBar().showMessage(f"wrote {path} ({size[0]}x{size[1]})", 5000)
         return True
