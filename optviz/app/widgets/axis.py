@@ -4,8 +4,8 @@ pyqtgraph's own axis labels a log axis at 1, 2, ..., 9 times every power of ten 
 of each other on a short chart, and it moves a common factor into the axis title ("(x0.001)"). `CompactAxis`
 instead measures its labels and keeps, of a few round tick sets, the densest whose labels keep a gap:
 
-- log axes: 1, 2 and 5 times each power of ten; each power of ten; every 2nd, 5th, 10th... power of ten (only
-  decades when space is short); over less than a decade, also round values (0.5, 0.6, 0.7...);
+- log axes: 1, 2 and 5 times each power of ten; 1 and 3 times; each power of ten; every 2nd, 5th, 10th...
+  power of ten (only decades when space is short); over less than a decade, also round values (0.5, 0.6...);
 - linear axes: 1, 2 or 5 times a power of ten apart.
 
 Labels read like 1e-3, 0.01, 0.5, 100, 2500, 1e4, 1.5e4 (`format_tick`). Unlabelled minor ticks (grid lines)
@@ -92,8 +92,8 @@ def linear_candidates(lo: float, hi: float) -> list[tuple[float, list[float]]]:
 
 def log_candidates(lo: float, hi: float) -> list[tuple[float | None, list[float]]]:
     """(step, log10 values) for a log axis over [lo, hi] (log10 units): round values (when the range spans
-    less than a decade), 1-2-5 in each decade, each decade, then every 2nd, 5th, 10th...
-    decade. The step is the linear step for the round values (None otherwise)."""
+    less than a decade), 1-2-5 in each decade, 1-3, each decade, then every 2nd, 5th, 10th... decade. The
+    step is the linear step for the round values (None otherwise)."""
     span = hi - lo
     if not (math.isfinite(span) and span > 0):
         return []
@@ -105,7 +105,7 @@ def log_candidates(lo: float, hi: float) -> list[tuple[float | None, list[float]
                 out.append((step, logs))
     d0, d1 = math.floor(lo), math.ceil(hi)
     if d1 - d0 <= 400:
-        for mantissas in ((1, 2, 5), (1,)):
+        for mantissas in ((1, 2, 5), (1, 3), (1,)):
             values = [d + math.log10(m) for d in range(d0, d1 + 1) for m in mantissas]
             out.append((None, [v for v in values if lo - 1e-9 <= v <= hi + 1e-9]))
     for every in (2, 5, 10, 20, 50, 100):
