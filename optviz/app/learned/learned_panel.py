@@ -137,7 +137,7 @@ class LearnedPanel(QtWidgets.QWidget):
 
         self.chart = pg.PlotWidget(self, background=PANEL, axisItems=compact_axes())
         self.chart.setToolTip("Loss against step: solid = true loss, dashed = loss read off the plane")
-        self.chart.setMinimumHeight(130)
+        self.chart.setMinimumHeight(180)  # room for three labels on its log axis
         plot = self.chart.getPlotItem()
         plot.setTitle(f"<span style='color:{TEXT}; font-size:9pt'>true (solid) vs plane (dashed) loss</span>")
         plot.setLabel("bottom", "step", color=MUTED)

@@ -14,6 +14,7 @@ fill in where there is room.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 
@@ -123,31 +124,43 @@ def choose_ticks(
     extent: Callable[[str], float],
     label: Callable[[float, float | None], str],
     min_spacing: float,
+    reach: Callable[[str], float] | None = None,
 ) -> tuple[float | None, list[float]]:
-    """Of `candidates` (step, values), the one with the most ticks whose labels keep `LABEL_GAP` pixels apart
-    and whose ticks are at least `min_spacing` pixels apart, over an axis of `length` pixels showing [lo, hi].
-    `extent(text)` is a label's size along the axis in pixels. With no room for two labels, one label (the
-    roundest that fits) or none."""
+    """Of `candidates` (step, values), the one showing the most labels, its labels `LABEL_GAP` pixels apart
+    and its ticks at least `min_spacing` pixels apart, over an axis of `length` pixels showing [lo, hi] (on a
+    tie, the later, rounder one). `extent(text)` is a label's size along the axis in pixels; `reach(text)`
+    how far it reaches past its tick (half the extent unless told): a label that would cross an end of the
+    axis is not drawn (pyqtgraph hides it), so it does not count. With no room for two labels, one label
+    (the roundest) or none."""
     if length <= 0 or hi <= lo:
         return None, []
     scale = length / (hi - lo)
+    reach = reach or (lambda text: extent(text) / 2)
     best: tuple[float | None, list[float]] | None = None
+    best_shown = 0
     single: tuple[float | None, list[float]] | None = None
     for step, values in candidates:
         values = [v for v in values if lo - 1e-9 * (hi - lo) <= v <= hi + 1e-9 * (hi - lo)]
-        if not values or (len(values) - 1) * min_spacing > length + 1e-9:
-            continue  # too many ticks for the length whatever their labels
-        if len(values) == 1:
-            if extent(label(values[0], step)) <= length:
-                single = (step, values)  # later candidates are rounder: keep the last
+        if not values or len(values) > 2 * length / min_spacing + 2:
+            continue  # far too many ticks for the length whatever their labels
+        shown = []  # (value, pixel position, extent) of the labels drawn whole
+        for v in values:
+            text = label(v, step)
+            x, r = (v - lo) * scale, reach(text)
+            if x - r >= -1e-6 and x + r <= length + 1e-6:
+                shown.append((v, x, extent(text)))
+        if not shown:
             continue
-        sizes = [extent(label(v, step)) for v in values]
-        fits = all(
-            (b - a) * scale >= max(min_spacing, (sa + sb) / 2 + LABEL_GAP)
-            for a, b, sa, sb in zip(values, values[1:], sizes, sizes[1:], strict=False)
-        )
-        if fits and (best is None or len(values) > len(best[1])):
-            best = (step, values)
+        if len(shown) == 1 or any((b - a) * scale < min_spacing for a, b in itertools.pairwise(values)):
+            # Too crowded for two: its label nearest the middle, if nothing better turns up (later candidates
+            # are rounder: keep the last).
+            middle = min(shown, key=lambda item: abs(item[1] - length / 2))
+            single = (step, [middle[0]])
+            continue
+        shown = [(x, size) for _v, x, size in shown]
+        fits = all(xb - xa >= (sa + sb) / 2 + LABEL_GAP for (xa, sa), (xb, sb) in itertools.pairwise(shown))
+        if fits and len(shown) >= best_shown:
+            best, best_shown = (step, values), len(shown)
     if best is not None:
         return best
     return single if single is not None else (None, [])
@@ -188,7 +201,9 @@ class CompactAxis(pg.AxisItem):
         else:
             candidates = linear_candidates(lo, hi)
             label = format_tick
-        step, values = choose_ticks(candidates, lo, hi, size, self._extent(), label, min_spacing)
+        extent = self._extent()
+        reach = (lambda text: 0.4 * extent(text)) if vertical else None  # pyqtgraph: a label 0.8 lines tall
+        step, values = choose_ticks(candidates, lo, hi, size, extent, label, min_spacing, reach)
         # tickStrings gets the level's spacing: the linear step of round values (None: format the value alone).
         levels: list[tuple[float | None, list[float]]] = [
             (None if step is None else step / self.scale, [v / self.scale for v in values])
