@@ -27,6 +27,9 @@ LABEL_GAP = 6.0
 MIN_SPACING = {"vertical": 24.0, "horizontal": 48.0}
 #: Least distance between unlabelled minor ticks.
 MINOR_SPACING = 7.0
+#: Pixels a label on a horizontal axis may reach past the axis's ends (into the empty corner beside it, or the
+#: gap before the next chart): "0" and "1000" stay under the ends of a chart padded by 2 %.
+END_OVERFLOW = 14
 
 LOW, HIGH = 1e-2, 1e4  # plain decimals in between, mantissa-e-exponent outside
 
@@ -174,6 +177,14 @@ class CompactAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)  # no "(x0.001)" beside the title: the labels say 1e-3
         self.setStyle(maxTextLevel=0)  # labels on the chosen ticks only; minor ticks are grid lines
 
+    def boundingRect(self):
+        """pyqtgraph's rectangle, wider by `END_OVERFLOW` on a horizontal axis: the labels it may hold (pyqtgraph
+        hides a label that leaves it, and ignores its own allowance for that once the grid is shown)."""
+        rect = super().boundingRect()
+        if self.orientation in ("top", "bottom"):
+            return rect.adjusted(-END_OVERFLOW, 0, END_OVERFLOW, 0)
+        return rect
+
     # -- sizes
     def _font(self) -> QtGui.QFont:
         font = self.style.get("tickFont")
@@ -202,7 +213,14 @@ class CompactAxis(pg.AxisItem):
             candidates = linear_candidates(lo, hi)
             label = format_tick
         extent = self._extent()
-        reach = (lambda text: 0.4 * extent(text)) if vertical else None  # pyqtgraph: a label 0.8 lines tall
+        # How far a label reaches past its tick: pyqtgraph draws a label 0.8 lines tall; horizontal ones may
+        # overflow the ends a little.
+        edge = 0.4 if vertical else 0.5
+        overflow = 0 if vertical else END_OVERFLOW
+
+        def reach(text: str) -> float:
+            return edge * extent(text) - overflow
+
         step, values = choose_ticks(candidates, lo, hi, size, extent, label, min_spacing, reach)
         # tickStrings gets the level's spacing: the linear step of round values (None: format the value alone).
         levels: list[tuple[float | None, list[float]]] = [
