@@ -46,3 +46,21 @@ def test_formatting():
     assert metrics.format_value(1.5e-7) == "1.50e-07"
     assert metrics.format_bytes(16) == "16 B"
     assert metrics.format_bytes(56e9) == "56 GB"
+
+
+def test_distance_from_start_grows_from_zero_and_is_blank_after_divergence():
+    result = _race([1e-3, 0.05], starts=((-1.5, 2.0), (1.0, -0.5)))
+    for k in range(2):
+        moved = metrics.distance_from_start(result, k)
+        assert moved.shape == result.losses[k].shape
+        assert np.all(moved[:, 0] == 0.0)
+        assert np.array_equal(np.isnan(moved), np.isnan(result.grad_norms[k]))
+        step = 50
+        expected = np.hypot(*(result.positions[k, :, step] - result.starts).T)
+        expected[np.isnan(result.grad_norms[k, :, step])] = np.nan
+        np.testing.assert_allclose(moved[:, step], expected, equal_nan=True)
+    assert np.isnan(metrics.distance_from_start(result, 1)[0, -1])  # lr 0.05 diverges
+    assert np.isfinite(metrics.distance_from_start(result, 0)[:, 50]).all()
+    median = metrics.series(result, 0, metrics.FROM_START)
+    assert median.shape == (result.steps + 1,) and median[0] == 0.0
+    assert metrics.title(metrics.FROM_START) == "Distance from start"

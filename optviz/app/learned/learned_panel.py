@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtWidgets
 from superqt.utils import signals_blocked
 
 from optviz.app.model import SceneModel
+from optviz.app.widgets.axis import compact_axes
 from optviz.app.widgets.theme import MUTED, PANEL, TEXT
 
 
@@ -134,9 +135,9 @@ class LearnedPanel(QtWidgets.QWidget):
         self.table.setMaximumHeight(150)
         layout.addWidget(self.table)
 
-        self.chart = pg.PlotWidget(self, background=PANEL)
+        self.chart = pg.PlotWidget(self, background=PANEL, axisItems=compact_axes())
         self.chart.setToolTip("Loss against step: solid = true loss, dashed = loss read off the plane")
-        self.chart.setMinimumHeight(130)
+        self.chart.setMinimumHeight(180)  # room for three labels on its log axis
         plot = self.chart.getPlotItem()
         plot.setTitle(f"<span style='color:{TEXT}; font-size:9pt'>true (solid) vs plane (dashed) loss</span>")
         plot.setLabel("bottom", "step", color=MUTED)

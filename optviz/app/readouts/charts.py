@@ -1,6 +1,10 @@
 """The charts dock: loss, gradient norm, update size and distance to the minimum against the step, one curve
 per optimizer in its colour, with a time cursor shared with the 3-D view.
 
+- On a surface without a known minimum (a saddle, a learned surface) the last chart shows the distance from
+  the start point instead, titled so: never an empty box.
+- Axes are `CompactAxis`: ticks spaced by the pixels the chart has, labels like 1e-3 (no pile-up on log axes).
+
 - Each plot's cursor is an `InfiniteLine`; dragging any of them scrubs the animation (it writes the model's
   cursor, and the model moves every line, the view and the counter).
 - Hovering shows the step and the value of the curve nearest the pointer.
@@ -20,26 +24,22 @@ from superqt.utils import qthrottled, signals_blocked
 
 from optviz.app.model import SceneModel
 from optviz.app.readouts import metrics
+from optviz.app.widgets.axis import compact_axes
 from optviz.app.widgets.theme import MUTED, PANEL, TEXT
 
 CURSOR_COLOR = "#e9ecf2"
 CHART_DELAY_MS = 40
 
 
-def nice_spacing(steps: int, most: int = 4) -> float:
-    """A round step between x labels (1, 2 or 5 x 10^k) giving at most `most` labels: narrow plots stay legible."""
-    raw = max(steps, 1) / most
-    base = 10 ** math.floor(math.log10(raw))
-    return next(m * base for m in (1, 2, 5, 10) if m * base >= raw)
-
-
 class MetricPlot(pg.PlotItem):
     """One metric: a curve per optimizer and the cursor line."""
 
     def __init__(self, metric: str, title: str, unit: str) -> None:
-        super().__init__()
+        super().__init__(axisItems=compact_axes())
         self.metric = metric
-        self.setTitle(f"<span style='color:{TEXT}; font-size:9pt'>{title}</span>")
+        self.shown_metric = metric  # what the curves show: `metric`, or the distance from the start
+        self.title = ""
+        self.set_title(title)
         self.setLabel("bottom", "step", color=MUTED)
 
         self.showGrid(x=True, y=True, alpha=0.12)
@@ -62,12 +62,14 @@ class MetricPlot(pg.PlotItem):
         self.hover_text.setZValue(102)
         self.addItem(self.hover_text, ignoreBounds=True)
         self.hover_text.hide()
-        self.empty_text = pg.TextItem("no known minimum", anchor=(0.5, 0.5), color=MUTED)
-        self.addItem(self.empty_text, ignoreBounds=True)
-        self.empty_text.hide()
         self.log_y = True
         self.setLogMode(x=False, y=True)
         self._data: list[np.ndarray] = []
+
+    def set_title(self, title: str) -> None:
+        if title != self.title:
+            self.title = title
+            self.setTitle(f"<span style='color:{TEXT}; font-size:9pt'>{title}</span>")
 
     def set_log(self, log_y: bool) -> None:
         if log_y != self.log_y:
@@ -165,23 +167,23 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
             return
         finite_losses = result.losses[np.isfinite(result.losses)]
         log_loss = bool(len(finite_losses)) and bool(np.all(finite_losses > 0))
+        # No known minimum (saddles, learned surfaces): the distance chart shows the distance from the start.
+        from_start = not self.model.surface.minima and not np.isfinite(result.distances).any()
         for plot in self.plots:
             log_y = log_loss if plot.metric == "losses" else True
-            full = changed is None or len(plot.runs) != count or log_y != plot.log_y
+            metric = plot.metric
+            if plot.metric == "distances":
+                metric = metrics.FROM_START if from_start else "distances"
+                plot.set_title(metrics.title(metric))
+            full = changed is None or len(plot.runs) != count or log_y != plot.log_y or metric != plot.shown_metric
+            plot.shown_metric = metric
             plot.set_log(log_y)
             plot.set_count(count)
             ks = range(count) if full else sorted(changed)
             for k in ks:
                 color = self.model.color(k) if k < len(self.model.optimizers) else MUTED
-                plot.set_curve(k, metrics.series(result, k, plot.metric), color, self.model.shown(k))
-            if plot.metric == "distances":
-                none_known = not np.isfinite(result.distances).any() and not self.model.surface.minima
-                plot.empty_text.setVisible(none_known)
-                if none_known:
-                    plot.empty_text.setPos(result.steps / 2, 0)
+                plot.set_curve(k, metrics.series(result, k, metric), color, self.model.shown(k))
             plot.setXRange(0, result.steps, padding=0.02)
-            major = nice_spacing(result.steps)
-            plot.getAxis("bottom").setTickSpacing(major, major / 2)
             plot.enableAutoRange(axis="y")
         self._cursor(self.model.cursor)
 

@@ -24,6 +24,23 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("distances", "Distance to minimum", "‖θ − θ*‖"),
 )
 
+#: The series the distance chart shows on a surface without a known minimum: how far each run has moved.
+FROM_START = "distance_from_start"
+TITLES = {metric: title for metric, title, _unit in METRICS} | {FROM_START: "Distance from start"}
+
+
+def title(metric: str) -> str:
+    return TITLES[metric]
+
+
+def distance_from_start(result: RaceResult, k: int) -> np.ndarray:
+    """(M, N+1) distance of optimizer k's runs from their start points, NaN once a run has diverged (as the
+    other series)."""
+    positions = np.asarray(result.positions[k], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        moved = np.hypot(*np.moveaxis(positions - positions[:, :1], -1, 0))
+    return np.where(np.isnan(np.asarray(result.grad_norms[k], dtype=np.float64)), np.nan, moved)
+
 
 @dataclass(frozen=True)
 class Standing:
@@ -42,8 +59,9 @@ class Standing:
 
 
 def series(result: RaceResult, k: int, metric: str) -> np.ndarray:
-    """(N+1,) values of a metric for optimizer k: the run itself, or the median over starts."""
-    values = np.asarray(getattr(result, metric))[k]
+    """(N+1,) values of a metric (a `METRICS` name or `FROM_START`) for optimizer k: the run itself, or the
+    median over starts."""
+    values = distance_from_start(result, k) if metric == FROM_START else np.asarray(getattr(result, metric))[k]
     if values.shape[0] == 1:
         return values[0]
     with np.errstate(all="ignore"), _quiet_nanmedian():

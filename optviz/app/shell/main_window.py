@@ -32,7 +32,7 @@ from optviz.resources import example_scenes
 
 ERROR_MS = 10_000
 BUSY_NOTICE_MS = 150
-SETTINGS_VERSION = 2  # bump when the dock layout changes, so an old saved state is not restored over it
+SETTINGS_VERSION = 3  # bump when the dock layout changes, so an old saved state is not restored over it
 
 
 def scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -79,7 +79,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.memory_chart = MemoryChart(self.model)
         self.charts = ChartsPanel(self.model)
         self.charts.scrubbed.connect(self.transport.pause)
-        self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        # The bottom docks span the window's width: the charts get the width under the Race panel (whose
+        # editor scrolls), and a height that reads (`default_layout`).
+        self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setCorner(QtCore.Qt.Corner.BottomRightCorner, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         readouts = QtWidgets.QWidget()
         readouts_layout = QtWidgets.QHBoxLayout(readouts)
@@ -350,14 +352,15 @@ class MainWindow(QtWidgets.QMainWindow):
         )
 
     def default_layout(self) -> None:
-        """Dock sizes in proportion to the window: the view keeps about half the width, the charts a quarter
-        of the height (the window's size is only final when it is shown, hence `showEvent`)."""
+        """Dock sizes in proportion to the window: the view keeps about half the width, the charts 30 % of the
+        height, at least 260 px (each chart ~180 px tall at 1600 x 1000; the window's size is only final when
+        it is shown, hence `showEvent`)."""
         w, h = self.width(), self.height()
         horizontal, vertical = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
         self.resizeDocks(
             [self.docks["race"], self.docks["leaderboard"]], [max(280, w * 21 // 100), max(330, w // 4)], horizontal
         )
-        self.resizeDocks([self.docks["charts"]], [max(190, h * 23 // 100)], vertical)
+        self.resizeDocks([self.docks["charts"]], [max(260, h * 30 // 100)], vertical)
         self.resizeDocks([self.docks["leaderboard"], self.docks["surface"]], [h * 3 // 10, h // 2], vertical)
 
     def show_panel(self, name: str | None) -> None:

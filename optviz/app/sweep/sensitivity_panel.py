@@ -31,6 +31,7 @@ from superqt.utils import signals_blocked
 from optviz.app.model import SceneModel
 from optviz.app.sweep.sweep_view import MapView
 from optviz.app.sweep.sweep_worker import SweepWorker
+from optviz.app.widgets.axis import compact_axes
 from optviz.app.widgets.theme import ERROR, MUTED, TEXT
 from optviz.core.optimizers import get_optimizer
 from optviz.core.params import Value
@@ -199,7 +200,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         self._small_timer = QtCore.QTimer(self)
         self._small_timer.setInterval(SMALL_FILL_MS)
         self._small_timer.timeout.connect(self._fill_next_small)
-        self.tune_plot = pg.PlotWidget(background=None)
+        self.tune_plot = pg.PlotWidget(background=None, axisItems=compact_axes())
         self.tune_plot.setLogMode(x=True, y=True)
         self.tune_plot.setLabel("bottom", "learning rate", color=TEXT)
         self.tune_plot.setLabel("left", "objective", color=TEXT)

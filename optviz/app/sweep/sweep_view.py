@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
+from optviz.app.widgets.axis import compact_axes
 from optviz.app.widgets.theme import MUTED, TEXT
 from optviz.core.sweep.axes import SweepAxis
 from optviz.render.colormaps import sample
@@ -87,7 +88,7 @@ class MapView(pg.GraphicsLayoutWidget):
         super().__init__(parent=parent)
         self.setBackground(None)
         self.box = _PickBox()
-        self.plot = self.addPlot(viewBox=self.box)
+        self.plot = self.addPlot(viewBox=self.box, axisItems=compact_axes())
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         for side in ("bottom", "left"):

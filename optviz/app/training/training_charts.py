@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from optviz.app.readouts.metrics import format_bytes
+from optviz.app.widgets.axis import compact_axes
 from optviz.app.widgets.theme import MUTED, PANEL, TEXT
 from optviz.core.learn.records import RunEnded, RunSummary, StepRecord
 
@@ -27,24 +28,9 @@ def _positive(values: list[float]) -> np.ndarray:
     return np.where(np.isfinite(array) & (array > 0), array, np.nan)
 
 
-class _SparseLogAxis(pg.AxisItem):
-    """On a log axis, label only 1, 2 and 5 times a power of ten: pyqtgraph labels every minor tick
-    (0.2, 0.3, ... 0.9), which piles up on a short axis."""
-
-    def tickStrings(self, values, scale, spacing):
-        strings = super().tickStrings(values, scale, spacing)
-        if not self.logMode:
-            return strings
-        keep = []
-        for value, text in zip(values, strings, strict=True):
-            mantissa = 10 ** (value - math.floor(value + 1e-9))
-            keep.append(text if any(abs(mantissa - m) < 1e-3 for m in (1, 2, 5)) else "")
-        return keep
-
-
 class _Plot(pg.PlotItem):
     def __init__(self, title: str, x: str, y: str, log_y: bool = False) -> None:
-        super().__init__(axisItems={"left": _SparseLogAxis("left")})
+        super().__init__(axisItems=compact_axes())
         self.setTitle(f"<span style='color:{TEXT}; font-size:8pt'>{title}</span>")
         self.setLabel("bottom", x, color=MUTED)
         if y:
