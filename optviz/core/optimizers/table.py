@@ -330,7 +330,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         schema=schema("lamb", lr(1e-3), beta1(), beta2(), eps(1e-6), weight_decay()),
         build=builder("pytorch_optimizer.Lamb", _FOR_LOOP),
         fast=layerwise.lamb,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="per_tensor",
         state_bytes_per_param=8.0,

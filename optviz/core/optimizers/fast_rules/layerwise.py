@@ -71,12 +71,13 @@ def lamb(hp: Hp) -> PairRule:
     The step size is lr / (1 − β₁ᵗ) outside the trust ratio ‖θ‖/(‖u‖ + ε) (‖θ‖ clamped to 10), u = m/(√v + ε)
     with neither moment bias-corrected inside it; weight decay is decoupled (θ shrinks before the norms).
     """
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     beta3 = 1.0 - beta1  # grad_averaging=True
     one_minus_beta2 = 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     decay = 1.0 - weight_decay * lr * 1.0  # apply_weight_decay: 1 - wd * lr * ratio(1.0)
 
     def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
@@ -93,7 +94,7 @@ def lamb(hp: Hp) -> PairRule:
         vx = second_moment(vx, gx, beta2, one_minus_beta2, xp)
         vy = second_moment(vy, gy, beta2, one_minus_beta2, xp)
         s["exp_avg"], s["exp_avg_sq"] = (mx, my), (vx, vy)
-        if weight_decay != 0.0:
+        if weight_decay_on:
             x, y = x * decay, y * decay
         ux, uy = mx / (xp.sqrt(vx) + eps), my / (xp.sqrt(vy) + eps)
         weight_norm = xp.minimum(xp.maximum(_norm(x, y, xp), 0.0), LAMB_CLAMP)
