@@ -310,7 +310,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             translate=lambda kw: {**{k: v for k, v in kw.items() if k != "eps2"}, "eps": (None, kw["eps2"])},
         ),
         fast=layerwise.adafactor,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="per_tensor",
         implementations=("for-loop", "foreach"),

@@ -18,6 +18,7 @@ from optviz.core.optimizers.fast_rules.ops import (
     lerp,
     num,
     on,
+    power_of,
     second_moment,
     zeros,
 )
@@ -115,15 +116,19 @@ def adafactor(hp: Hp) -> PairRule:
     """torch.optim's `Adafactor`, its for-loop path, on a vector: a 2-element parameter is not factored, so it
     keeps a full second-moment `variance`; the step's scale max(ε₂, RMS(θ))·min(lr, 1/√t) and the clipping of
     the update's RMS at d are the tensor-wide reductions."""
-    lr = float(hp["lr"])
-    beta2_decay = float(hp["beta2_decay"])
+    lr = num(hp["lr"])
+    beta2_decay = num(hp["beta2_decay"])
+    one_minus_beta2 = power_of(beta2_decay)  # step ** beta2_decay
     eps1 = 2.220446049250313e-16  # eps=(None, eps2): torch.finfo(float64).eps
     eps1_sq = eps1 * eps1
-    eps2 = float(hp["eps2"])
-    d = float(hp["d"])
-    weight_decay = float(hp["weight_decay"])
+    eps2 = num(hp["eps2"])
+    d = num(hp["d"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     decay = 1 - lr * weight_decay
     root_numel = 2**0.5
+    # min(lr, 1/√t) per run: Python's min keeps lr unless 1/√t is smaller, as np.minimum does (lr is never NaN)
+    smaller = np.minimum if isinstance(lr, np.ndarray) else min
 
     def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
         xp = probe.xp
@@ -133,10 +138,10 @@ def adafactor(hp: Hp) -> PairRule:
         xp = probe.xp
         step_float = float(t)
         s["step"] = step_float
-        one_minus_beta2_t = step_float**beta2_decay
-        rho_t = min(lr, 1 / (step_float**0.5))
+        one_minus_beta2_t = one_minus_beta2(step_float)
+        rho_t = smaller(lr, 1 / (step_float**0.5))
         alpha = xp.maximum(eps2, _norm(x, y, xp) / root_numel) * rho_t
-        if weight_decay != 0:
+        if weight_decay_on:
             x, y = x * decay, y * decay
         vx, vy = s["variance"]
         vx, vy = lerp(vx, gx * gx, one_minus_beta2_t, xp), lerp(vy, gy * gy, one_minus_beta2_t, xp)

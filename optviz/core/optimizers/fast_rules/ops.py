@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -84,6 +84,17 @@ def second_moment(v: Any, g: Any, beta: float, one_minus_beta: float, xp: Simple
 def bias_correction(beta: Any, t: int) -> Any:
     """1 - betaᵗ, the factor a moment average started at zero is divided by at step t."""
     return 1.0 - beta**t
+
+
+def power_of(exponent: Any) -> Callable[[float], Any]:
+    """`base ** exponent` as a function of a Python-number base (a step count), for an exponent that is a number
+    or per-run values. Each per-run power is C `pow`, as Python computes it: numpy's own power differs from it
+    in the last place (SIMD builds), so it is not used; the distinct exponents are found once, here."""
+    if not isinstance(exponent, np.ndarray):
+        return lambda base: base**exponent
+    values, index = np.unique(exponent, return_inverse=True)
+    values_list = values.tolist()
+    return lambda base: np.array([base**v for v in values_list])[index]
 
 
 def sqrt_num(x: Any) -> Any:
