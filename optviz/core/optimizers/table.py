@@ -652,7 +652,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("pytorch_optimizer.Prodigy", _FOR_LOOP),
         fast=layerwise.prodigy,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="separate",
         state_bytes_per_param=16.0,

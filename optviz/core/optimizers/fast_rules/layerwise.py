@@ -3,7 +3,6 @@ is one 2-element tensor, so each reduction is an expression in its two coordinat
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from optviz.core.optimizers.fast_rules.ops import (
     on,
     power_of,
     second_moment,
+    sqrt_num,
     zeros,
 )
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
@@ -173,14 +173,15 @@ def prodigy(hp: Hp) -> PairRule:
     torch's default dtype) are kept in the rule's state under the library's names. The float32 arithmetic is
     mirrored: a Python number meeting a float32 tensor is rounded to float32 first, `add_(alpha=)` is one fma.
     """
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
-    beta3 = math.sqrt(beta2)
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
+    beta3 = sqrt_num(beta2)
     beta3_f32 = f32(beta3)
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    d0 = float(hp["d0"])
-    d_coef_f32 = f32(float(hp["d_coef"]))
-    weight_decay = float(hp["weight_decay"])
+    d0 = num(hp["d0"])
+    d_coef_f32 = f32(num(hp["d_coef"]))
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     safeguard_warmup = bool(hp["safeguard_warmup"])
     use_bias_correction = bool(hp["bias_correction"])
     eps = 1e-8
@@ -200,7 +201,7 @@ def prodigy(hp: Hp) -> PairRule:
 
     def step(x: Any, y: Any, gx: Any, gy: Any, s: State, t: int, probe: SurfaceProbe) -> tuple[Any, Any]:
         xp = probe.xp
-        bc = bias_correction(beta1, t) / math.sqrt(bias_correction(beta2, t)) if use_bias_correction else 1.0
+        bc = bias_correction(beta1, t) / sqrt_num(bias_correction(beta2, t)) if use_bias_correction else 1.0
         d = s["d"]
         d_lr = d * lr / bc
 
@@ -230,7 +231,7 @@ def prodigy(hp: Hp) -> PairRule:
         d_max_new = xp.where(d_hat > d_max, d_hat, d_max)  # max(d_max, d_hat)
         d_new = d_max_new  # min(d_max, d · growth_rate) with growth_rate = ∞
 
-        if weight_decay != 0.0:
+        if weight_decay_on:
             decay = 1.0 - weight_decay * d_lr * 1.0
             x_new, y_new = x * decay, y * decay
         else:
