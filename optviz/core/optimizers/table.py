@@ -420,7 +420,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("pytorch_optimizer.AdaHessian"),
         fast=curvature.adahessian,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="separate",
         needs_hvp=True,
