@@ -444,7 +444,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("pytorch_optimizer.SophiaH"),
         fast=curvature.sophiah,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="separate",
         needs_hvp=True,

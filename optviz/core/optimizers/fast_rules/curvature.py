@@ -114,12 +114,13 @@ def adahessian(hp: Hp) -> PairRule:
 def sophiah(hp: Hp) -> PairRule:
     """pytorch_optimizer's `SophiaH` (weight_decouple=True, fixed_decay=False, num_samples=1,
     hessian_distribution='gaussian': library defaults, not exposed)."""
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
-    clip = float(hp["p"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
+    clip = num(hp["p"])
     update_period = int(hp["update_period"])
     decay = 1.0 - weight_decay * lr
 
@@ -132,7 +133,7 @@ def sophiah(hp: Hp) -> PairRule:
         update_hessian = (t - 1) % update_period == 0
         if update_hessian:
             s["hessian"] = _hessian_diagonal(x, y, probe, "gaussian", (t - 1) // update_period)
-        if weight_decay != 0.0:
+        if weight_decay_on:
             x, y = x * decay, y * decay
         mx, my = s["momentum"]
         mx, my = lerp(mx, gx, one_minus_beta1, xp), lerp(my, gy, one_minus_beta1, xp)
