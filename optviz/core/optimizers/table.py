@@ -540,7 +540,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             translate=lambda kw: {**kw, "line_search_fn": None if kw["line_search_fn"] == "none" else "strong_wolfe"},
         ),
         fast=quasi_newton.lbfgs,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="separate",
         needs_closure=True,

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz.core.optimizers.fast_rules.ops import Hp
+from optviz.core.optimizers.fast_rules.ops import Hp, num
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
 # torch.optim.LBFGS defaults the registry does not expose.
@@ -168,7 +168,7 @@ class _ArrayHistory:
 
 def lbfgs(hp: Hp) -> PairRule:
     """torch.optim.LBFGS with max_iter=1 (tolerance_grad=1e-7, tolerance_change=1e-9: torch's defaults)."""
-    lr = float(hp["lr"])
+    lr = num(hp["lr"])  # a number, or per-run values (the step length is picked per start with `where`)
     history_size = int(hp["history_size"])
     wolfe = hp["line_search_fn"] == "strong_wolfe"
 
