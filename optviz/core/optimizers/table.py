@@ -576,7 +576,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("torch.optim.Muon"),
         fast=matrix.muon,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="per_tensor",
         needs_2d=True,
