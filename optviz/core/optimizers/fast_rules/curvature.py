@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz.core.optimizers.fast_rules.ops import Hp, State, bias_correction, lerp, num, on, second_moment
+from optviz.core.optimizers.fast_rules.ops import Hp, State, bias_correction, c_pow, lerp, num, on, second_moment
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
 #: (distribution, seed) -> (torch generator, zx draws, zy draws): the probes drawn so far, shared by every run.
@@ -57,22 +57,18 @@ def _hessian_diagonal(x: Any, y: Any, probe: SurfaceProbe, distribution: str, k:
 
 def _pow(a: Any, exponent: Any, xp: Any) -> Any:
     """`tensor.pow_(exponent)` on a 2-element tensor: sqrt for 0.5 (torch's special case), else C `pow` per
-    element (torch's scalar loop; numpy's own power differs from it in the last place). `exponent` may be
-    per-run values, one per element of `a`: each row takes its own case."""
+    element (torch's scalar loop; numpy's own power differs from it in the last place: `c_pow`). `exponent` may
+    be per-run values, one per element of `a`: each row takes its own case."""
     if isinstance(exponent, np.ndarray):
-        out = np.sqrt(a)
-        rows = np.flatnonzero(exponent != 0.5)
-        if len(rows):
-            bases, exponents = np.asarray(a, dtype=np.float64)[rows].tolist(), exponent[rows].tolist()
-            out[rows] = [math.pow(v, e) for v, e in zip(bases, exponents, strict=True)]
-        return out
+        half = exponent == 0.5
+        if half.all():
+            return np.sqrt(a)
+        return np.where(half, np.sqrt(a), c_pow(a, exponent))
     if exponent == 0.5:
         return xp.sqrt(a)
     if xp.name == "scalar":
         return math.pow(a, exponent)
-    return np.array([math.pow(v, exponent) for v in np.asarray(a, dtype=np.float64).reshape(-1).tolist()]).reshape(
-        np.shape(a)
-    )
+    return c_pow(a, exponent)
 
 
 def adahessian(hp: Hp) -> PairRule:
