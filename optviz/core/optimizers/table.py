@@ -310,7 +310,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             translate=lambda kw: {**{k: v for k, v in kw.items() if k != "eps2"}, "eps": (None, kw["eps2"])},
         ),
         fast=layerwise.adafactor,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="per_tensor",
         implementations=("for-loop", "foreach"),
@@ -330,7 +329,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         schema=schema("lamb", lr(1e-3), beta1(), beta2(), eps(1e-6), weight_decay()),
         build=builder("pytorch_optimizer.Lamb", _FOR_LOOP),
         fast=layerwise.lamb,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="per_tensor",
         state_bytes_per_param=8.0,
@@ -422,7 +420,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("pytorch_optimizer.AdaHessian"),
         fast=curvature.adahessian,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="separate",
         needs_hvp=True,
@@ -447,7 +444,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("pytorch_optimizer.SophiaH"),
         fast=curvature.sophiah,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="separate",
         needs_hvp=True,
@@ -544,7 +540,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
             translate=lambda kw: {**kw, "line_search_fn": None if kw["line_search_fn"] == "none" else "strong_wolfe"},
         ),
         fast=quasi_newton.lbfgs,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="separate",
         needs_closure=True,
@@ -581,7 +576,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("torch.optim.Muon"),
         fast=matrix.muon,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="per_tensor",
         needs_2d=True,
@@ -654,7 +648,6 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("pytorch_optimizer.Prodigy", _FOR_LOOP),
         fast=layerwise.prodigy,
-        per_run=False,  # its rule reads numbers only (issue 13: per-run arrays pending)
         elementwise=False,
         batching="separate",
         state_bytes_per_param=16.0,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz.core.optimizers.fast_rules.ops import Hp, State, bias_correction, lerp, second_moment
+from optviz.core.optimizers.fast_rules.ops import Hp, State, bias_correction, c_pow, lerp, num, on, second_moment
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
 #: (distribution, seed) -> (torch generator, zx draws, zy draws): the probes drawn so far, shared by every run.
@@ -55,27 +55,32 @@ def _hessian_diagonal(x: Any, y: Any, probe: SurfaceProbe, distribution: str, k:
     return hzx * zx + 0.0, hzy * zy + 0.0  # addcmul_ into zeros: fma(h·z, 1, +0) rounds once, -0 becomes +0
 
 
-def _pow(a: Any, exponent: float, xp: Any) -> Any:
+def _pow(a: Any, exponent: Any, xp: Any) -> Any:
     """`tensor.pow_(exponent)` on a 2-element tensor: sqrt for 0.5 (torch's special case), else C `pow` per
-    element (torch's scalar loop; numpy's own power differs from it in the last place)."""
+    element (torch's scalar loop; numpy's own power differs from it in the last place: `c_pow`). `exponent` may
+    be per-run values, one per element of `a`: each row takes its own case."""
+    if isinstance(exponent, np.ndarray):
+        half = exponent == 0.5
+        if half.all():
+            return np.sqrt(a)
+        return np.where(half, np.sqrt(a), c_pow(a, exponent))
     if exponent == 0.5:
         return xp.sqrt(a)
     if xp.name == "scalar":
         return math.pow(a, exponent)
-    return np.array([math.pow(v, exponent) for v in np.asarray(a, dtype=np.float64).reshape(-1).tolist()]).reshape(
-        np.shape(a)
-    )
+    return c_pow(a, exponent)
 
 
 def adahessian(hp: Hp) -> PairRule:
     """pytorch_optimizer's `AdaHessian` (weight_decouple=True, fixed_decay=False, update_period=1, num_samples=1,
     hessian_distribution='rademacher': library defaults, not exposed)."""
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
-    half_power = float(hp["hessian_power"]) / 2.0
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
+    half_power = num(hp["hessian_power"]) / 2.0
     decay = 1.0 - weight_decay * lr
 
     def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
@@ -88,7 +93,7 @@ def adahessian(hp: Hp) -> PairRule:
         s["hessian"] = (hx, hy)
         bias_correction2 = bias_correction(beta2, t)
         step_size = lr / bias_correction(beta1, t)
-        if weight_decay != 0.0:
+        if weight_decay_on:
             x, y = x * decay, y * decay
         mx, my = s["exp_avg"]
         mx, my = lerp(mx, gx, one_minus_beta1, xp), lerp(my, gy, one_minus_beta1, xp)
@@ -105,12 +110,13 @@ def adahessian(hp: Hp) -> PairRule:
 def sophiah(hp: Hp) -> PairRule:
     """pytorch_optimizer's `SophiaH` (weight_decouple=True, fixed_decay=False, num_samples=1,
     hessian_distribution='gaussian': library defaults, not exposed)."""
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
-    clip = float(hp["p"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
+    clip = num(hp["p"])
     update_period = int(hp["update_period"])
     decay = 1.0 - weight_decay * lr
 
@@ -123,7 +129,7 @@ def sophiah(hp: Hp) -> PairRule:
         update_hessian = (t - 1) % update_period == 0
         if update_hessian:
             s["hessian"] = _hessian_diagonal(x, y, probe, "gaussian", (t - 1) // update_period)
-        if weight_decay != 0.0:
+        if weight_decay_on:
             x, y = x * decay, y * decay
         mx, my = s["momentum"]
         mx, my = lerp(mx, gx, one_minus_beta1, xp), lerp(my, gy, one_minus_beta1, xp)

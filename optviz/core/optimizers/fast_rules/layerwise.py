@@ -3,7 +3,6 @@ is one 2-element tensor, so each reduction is an expression in its two coordinat
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,9 @@ from optviz.core.optimizers.fast_rules.ops import (
     lerp,
     num,
     on,
+    power_of,
     second_moment,
+    sqrt_num,
     zeros,
 )
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
@@ -71,12 +72,13 @@ def lamb(hp: Hp) -> PairRule:
     The step size is lr / (1 − β₁ᵗ) outside the trust ratio ‖θ‖/(‖u‖ + ε) (‖θ‖ clamped to 10), u = m/(√v + ε)
     with neither moment bias-corrected inside it; weight decay is decoupled (θ shrinks before the norms).
     """
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
     beta3 = 1.0 - beta1  # grad_averaging=True
     one_minus_beta2 = 1.0 - beta2
-    eps = float(hp["eps"])
-    weight_decay = float(hp["weight_decay"])
+    eps = num(hp["eps"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     decay = 1.0 - weight_decay * lr * 1.0  # apply_weight_decay: 1 - wd * lr * ratio(1.0)
 
     def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
@@ -93,7 +95,7 @@ def lamb(hp: Hp) -> PairRule:
         vx = second_moment(vx, gx, beta2, one_minus_beta2, xp)
         vy = second_moment(vy, gy, beta2, one_minus_beta2, xp)
         s["exp_avg"], s["exp_avg_sq"] = (mx, my), (vx, vy)
-        if weight_decay != 0.0:
+        if weight_decay_on:
             x, y = x * decay, y * decay
         ux, uy = mx / (xp.sqrt(vx) + eps), my / (xp.sqrt(vy) + eps)
         weight_norm = xp.minimum(xp.maximum(_norm(x, y, xp), 0.0), LAMB_CLAMP)
@@ -114,15 +116,19 @@ def adafactor(hp: Hp) -> PairRule:
     """torch.optim's `Adafactor`, its for-loop path, on a vector: a 2-element parameter is not factored, so it
     keeps a full second-moment `variance`; the step's scale max(ε₂, RMS(θ))·min(lr, 1/√t) and the clipping of
     the update's RMS at d are the tensor-wide reductions."""
-    lr = float(hp["lr"])
-    beta2_decay = float(hp["beta2_decay"])
+    lr = num(hp["lr"])
+    beta2_decay = num(hp["beta2_decay"])
+    one_minus_beta2 = power_of(beta2_decay)  # step ** beta2_decay
     eps1 = 2.220446049250313e-16  # eps=(None, eps2): torch.finfo(float64).eps
     eps1_sq = eps1 * eps1
-    eps2 = float(hp["eps2"])
-    d = float(hp["d"])
-    weight_decay = float(hp["weight_decay"])
+    eps2 = num(hp["eps2"])
+    d = num(hp["d"])
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     decay = 1 - lr * weight_decay
     root_numel = 2**0.5
+    # min(lr, 1/√t) per run: Python's min keeps lr unless 1/√t is smaller, as np.minimum does (lr is never NaN)
+    smaller = np.minimum if isinstance(lr, np.ndarray) else min
 
     def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
         xp = probe.xp
@@ -132,10 +138,10 @@ def adafactor(hp: Hp) -> PairRule:
         xp = probe.xp
         step_float = float(t)
         s["step"] = step_float
-        one_minus_beta2_t = step_float**beta2_decay
-        rho_t = min(lr, 1 / (step_float**0.5))
+        one_minus_beta2_t = one_minus_beta2(step_float)
+        rho_t = smaller(lr, 1 / (step_float**0.5))
         alpha = xp.maximum(eps2, _norm(x, y, xp) / root_numel) * rho_t
-        if weight_decay != 0:
+        if weight_decay_on:
             x, y = x * decay, y * decay
         vx, vy = s["variance"]
         vx, vy = lerp(vx, gx * gx, one_minus_beta2_t, xp), lerp(vy, gy * gy, one_minus_beta2_t, xp)
@@ -167,14 +173,15 @@ def prodigy(hp: Hp) -> PairRule:
     torch's default dtype) are kept in the rule's state under the library's names. The float32 arithmetic is
     mirrored: a Python number meeting a float32 tensor is rounded to float32 first, `add_(alpha=)` is one fma.
     """
-    lr = float(hp["lr"])
-    beta1, beta2 = float(hp["beta1"]), float(hp["beta2"])
-    beta3 = math.sqrt(beta2)
+    lr = num(hp["lr"])
+    beta1, beta2 = num(hp["beta1"]), num(hp["beta2"])
+    beta3 = sqrt_num(beta2)
     beta3_f32 = f32(beta3)
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    d0 = float(hp["d0"])
-    d_coef_f32 = f32(float(hp["d_coef"]))
-    weight_decay = float(hp["weight_decay"])
+    d0 = num(hp["d0"])
+    d_coef_f32 = f32(num(hp["d_coef"]))
+    weight_decay = num(hp["weight_decay"])
+    weight_decay_on = on(weight_decay)
     safeguard_warmup = bool(hp["safeguard_warmup"])
     use_bias_correction = bool(hp["bias_correction"])
     eps = 1e-8
@@ -194,7 +201,7 @@ def prodigy(hp: Hp) -> PairRule:
 
     def step(x: Any, y: Any, gx: Any, gy: Any, s: State, t: int, probe: SurfaceProbe) -> tuple[Any, Any]:
         xp = probe.xp
-        bc = bias_correction(beta1, t) / math.sqrt(bias_correction(beta2, t)) if use_bias_correction else 1.0
+        bc = bias_correction(beta1, t) / sqrt_num(bias_correction(beta2, t)) if use_bias_correction else 1.0
         d = s["d"]
         d_lr = d * lr / bc
 
@@ -224,7 +231,7 @@ def prodigy(hp: Hp) -> PairRule:
         d_max_new = xp.where(d_hat > d_max, d_hat, d_max)  # max(d_max, d_hat)
         d_new = d_max_new  # min(d_max, d · growth_rate) with growth_rate = ∞
 
-        if weight_decay != 0.0:
+        if weight_decay_on:
             decay = 1.0 - weight_decay * d_lr * 1.0
             x_new, y_new = x * decay, y * decay
         else:

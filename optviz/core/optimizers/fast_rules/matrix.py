@@ -176,9 +176,9 @@ def muon(hp: Hp) -> PairRule:
     The update B̃ goes through Newton-Schulz in bfloat16 (`_muon_normalize`, `_muon_iterate`); the learning rate's shape
     adjustment sqrt(max(1, rows/cols)) is 1 for one row.
     """
-    lr = float(hp["lr"])
-    weight_decay = float(hp["weight_decay"])
-    momentum = float(hp["momentum"])
+    lr = num(hp["lr"])  # each a number, or an array of per-run values (no branch depends on them)
+    weight_decay = num(hp["weight_decay"])
+    momentum = num(hp["momentum"])
     nesterov = bool(hp["nesterov"])
     ns_steps = int(hp["ns_steps"])
     adjusted_lr = lr * math.sqrt(max(1, 1 / 2))
