@@ -161,6 +161,7 @@ def test_exports_are_offered_in_the_last_export_folder_never_inside_the_install(
     from optviz.resources import example_scenes
 
     assert window.files.open_example(example_scenes()[0])
+    assert window.settle(120)  # the example's race, which the trajectories are
     exports = window.exports
     install = example_scenes()[0].parent.resolve()
     assert Path(exports._start_dir()).resolve() != install
