@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from optviz.core.mathlib import _fma_emulated
 from optviz.core.optimizers.fast_rules.ops import Hp, num
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
@@ -67,29 +68,11 @@ class _ListHistory:
         return _compiled_two_loop()(self.data, self.first, self.count, q0, q1, h_diag)
 
 
-_SPLIT = 134217729.0  # 2**27 + 1, as mathlib's `_fma_emulated`
-
-
-def _fma_kernel(a: float, b: float, c: float) -> float:
-    """mathlib's `_fma_emulated` on floats, to be compiled (the same operations in the same order)."""
-    p = a * b
-    t = _SPLIT * a
-    ah = t - (t - a)
-    al = a - ah
-    t = _SPLIT * b
-    bh = t - (t - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    s = p + c
-    z = s - p
-    r = (p - (s - z)) + (c - z)
-    return s + (r + e)
-
-
 def _two_loop_kernel(
     data: np.ndarray, first: int, count: int, q0: float, q1: float, h_diag: float
 ) -> tuple[float, float]:
-    """`_ArrayHistory.two_loop` for one start over a ring of pairs, to be compiled."""
+    """The two-loop recursion for one start over its ring of pairs (`_ListHistory`, or one start's rows of
+    `_ArrayHistory`), to be compiled; the fma is mathlib's `_fma_emulated`, compiled."""
     size = data.shape[0]
     al = np.empty(count)
     for i in range(count - 1, -1, -1):
@@ -105,7 +88,20 @@ def _two_loop_kernel(
     return r0, r1
 
 
-_compiled_fma: Any = None  # numba's compiled `_fma_kernel`, set by `_compiled_two_loop`
+def _batch_two_loop_kernel(
+    data: np.ndarray, first: np.ndarray, count: np.ndarray, q0s: np.ndarray, q1s: np.ndarray, h_diag: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_two_loop_kernel` for every start of a batch, each over its own ring (data[m]), to be compiled."""
+    m_count = data.shape[0]
+    r0s, r1s = np.empty(m_count), np.empty(m_count)
+    for m in range(m_count):
+        r0s[m], r1s[m] = _compiled_single(data[m], first[m], count[m], q0s[m], q1s[m], h_diag[m])
+    return r0s, r1s
+
+
+# numba's compiled `_fma_emulated` and `_two_loop_kernel`, which the kernels call: set by `_compiled_two_loop`.
+_compiled_fma: Any = None
+_compiled_single: Any = None
 
 
 @functools.cache
@@ -115,35 +111,12 @@ def _compiled_two_loop() -> Callable[..., tuple[float, float]]:
     the same IEEE operations run natively (numba fuses and reassociates nothing without fastmath), so the result
     is the interpreted one's, held to the library by tests/core/test_pair_rules.py. Compiled on first use and
     cached on disk (~2 s once, then a load)."""
-    global _compiled_fma
-    import numba  # here: only L-BFGS on one start needs it, and its import costs ~0.3 s
+    global _compiled_fma, _compiled_single
+    import numba  # here: only L-BFGS needs it, and its import costs ~0.3 s
 
-    _compiled_fma = numba.njit(cache=True)(_fma_kernel)
-    return numba.njit(cache=True)(_two_loop_kernel)
-
-
-def _batch_two_loop_kernel(
-    data: np.ndarray, first: np.ndarray, count: np.ndarray, q0s: np.ndarray, q1s: np.ndarray, h_diag: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """`_two_loop_kernel` for every start of a batch, each over its own ring of pairs (data[m]), to be compiled."""
-    m_count, size = data.shape[0], data.shape[1]
-    r0s, r1s = np.empty(m_count), np.empty(m_count)
-    al = np.empty(size)
-    for m in range(m_count):
-        q0, q1 = q0s[m], q1s[m]
-        start, n = first[m], count[m]
-        for i in range(n - 1, -1, -1):
-            row = data[m, (start + i) % size]
-            a = (row[2] * q0 + row[3] * q1) * row[4]
-            al[i] = a
-            q0, q1 = _compiled_fma(-a, row[0], q0), _compiled_fma(-a, row[1], q1)
-        r0, r1 = q0 * h_diag[m], q1 * h_diag[m]
-        for i in range(n):
-            row = data[m, (start + i) % size]
-            c = al[i] - (row[0] * r0 + row[1] * r1) * row[4]
-            r0, r1 = _compiled_fma(c, row[2], r0), _compiled_fma(c, row[3], r1)
-        r0s[m], r1s[m] = r0, r1
-    return r0s, r1s
+    _compiled_fma = numba.njit(cache=True)(_fma_emulated)
+    _compiled_single = numba.njit(cache=True)(_two_loop_kernel)
+    return _compiled_single
 
 
 @functools.cache
@@ -151,7 +124,7 @@ def _compiled_batch_two_loop() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
     """`_batch_two_loop_kernel` compiled by numba (see `_compiled_two_loop`): the interpreted numpy recursion
     ran 2 x history_size masked steps of (M,) arrays per race step, ~40 ms for 4,096 starts and 100 pairs;
     compiled, each start walks only its own pairs."""
-    _compiled_two_loop()  # sets `_compiled_fma`, which the batch kernel calls
+    _compiled_two_loop()  # sets the compiled pieces the batch kernel calls
     import numba
 
     return numba.njit(cache=True)(_batch_two_loop_kernel)
