@@ -195,7 +195,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         self.small_grid = QtWidgets.QGridLayout(self.small_area)
         self.small_grid.setContentsMargins(0, 0, 0, 0)
         self.small_views: list[tuple[QtWidgets.QLabel, MapView]] = []
-        self._small_columns, self._small_count = 1, 0
+        self._small_count = 0
         self._small_queue: list = []  # small maps waiting to be drawn, one per tick (`_draw_small`)
         self._small_timer = QtCore.QTimer(self)
         self._small_timer.setInterval(SMALL_FILL_MS)
@@ -501,7 +501,6 @@ class SensitivityPanel(QtWidgets.QWidget):
         while self.small_grid.count():
             self.small_grid.takeAt(0).widget().deleteLater()
         self.small_views = []
-        self._small_columns = max(1, min(4, count))
         self._small_count = count
 
     def _fill_small(self, i: int, k: int, sweep: HyperparamSweep, grid, shared: tuple[float, float]) -> None:
@@ -512,7 +511,8 @@ class SensitivityPanel(QtWidgets.QWidget):
             box.setContentsMargins(2, 2, 2, 2)
             box.addWidget(label)
             box.addWidget(view, 1)
-            self.small_grid.addWidget(cell, i // self._small_columns, i % self._small_columns)
+            columns = max(1, min(4, self._small_count))
+            self.small_grid.addWidget(cell, i // columns, i % columns)
             self.small_views.append((label, view))
         label, view = self.small_views[i]
         values, diverged = grid
