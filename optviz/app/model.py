@@ -246,6 +246,7 @@ class SceneModel(QtCore.QObject):
         self._scene.starts, self._scene.grid = [], None
         self._surface = None
         self._changed()
+        self._drop_result()
         self.surfaceChanged.emit()
         self.viewOptionsChanged.emit()
         self.raceInputsChanged.emit()
@@ -261,6 +262,7 @@ class SceneModel(QtCore.QObject):
             return False
         # Drop values equal to the default, so a scene file records only what the user changed.
         defaults = schema.defaults()
+        replaced = kind != self._scene.surface or self._scene.learned is not None or reset_starts
         self._scene.learned = None  # an analytic surface replaces a learned one
         self._scene.surface = kind
         self._scene.surface_params = {k: v for k, v in clean.items() if v != defaults.get(k)}
@@ -270,6 +272,8 @@ class SceneModel(QtCore.QObject):
             self._scene.starts = []
             self._scene.grid = None
         self._changed()
+        if replaced:
+            self._drop_result()
         self.surfaceChanged.emit()
         self.viewOptionsChanged.emit()  # the default log scale follows the surface
         if starts_moved or reset_starts:
@@ -471,6 +475,14 @@ class SceneModel(QtCore.QObject):
         if result.surface is not None and result.surface is not old_surface:
             self.learnedSurfaceChanged.emit()  # a new plane: the view redraws the mesh before the trails
         self.resultChanged.emit(changed)
+
+    def _drop_result(self) -> None:
+        """A new surface (another kind, another domain, a learned recipe): the old runs describe a surface that is
+        no longer drawn, so every read-out drops them in this same turn and shows "computing…" until the new race
+        lands (a parameter of the same surface keeps them: a dragged slider redraws the paths in place)."""
+        if self.result is not None:
+            self.result = None
+            self.resultChanged.emit(None)
 
     def set_cursor(self, step: float) -> None:
         step = min(max(float(step), 0.0), float(self._scene.steps))

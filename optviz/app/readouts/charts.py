@@ -140,6 +140,9 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
 
     # ---- model -> plots ------------------------------------------------------------------------------------
     def _later(self, changed: frozenset[int] | None) -> None:
+        if self.model.result is None or not any(plot.runs for plot in self.plots):
+            self._result(None)  # "computing…", or the first result after it: in the view's frame
+            return
         if changed is None or self._pending is None:
             self._pending = None
         else:
@@ -164,6 +167,7 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
         if result is None:
             for plot in self.plots:
                 plot.set_count(0)
+                plot.setXRange(0, self.model.steps, padding=0.02)  # not the previous scene's steps
             return
         finite_losses = result.losses[np.isfinite(result.losses)]
         log_loss = bool(len(finite_losses)) and bool(np.all(finite_losses > 0))

@@ -58,11 +58,19 @@ class Leaderboard(QtWidgets.QTableWidget):
         # Trailing: the refresh after a burst of cursor moves shows the last one.
         self._soon = qthrottled(self.refresh, REFRESH_MS, leading=False)
         model.cursorChanged.connect(self._soon)
-        model.resultChanged.connect(self._soon)  # after the view's frame, like the charts
+        model.resultChanged.connect(self._result)
         for signal in (model.optimizersReset, model.sceneReplaced, model.tunedChanged):
             signal.connect(self.refresh)
         model.optimizerStyleChanged.connect(self.refresh)
         self.refresh()
+
+    def _result(self, _changed: object) -> None:
+        # A slider's re-race refreshes after the view's frame, like the charts; a result that replaces "computing…"
+        # (or drops the old one on a surface switch) shows in the same frame as the view.
+        if self.model.result is None or self.rowCount() == 0:
+            self.refresh()
+        else:
+            self._soon()
 
     def refresh(self, *_args: object) -> None:
         self._soon.cancel()

@@ -16,6 +16,7 @@ from superqt.utils import qdebounced
 from optviz.app.learned.learned_warning import PlaneWarning
 from optviz.app.model import SceneModel
 from optviz.app.view.basins_layer import BasinsLayer
+from optviz.app.view.computing_overlay import ComputingOverlay
 from optviz.app.view.legend import Legend
 from optviz.render import SceneView
 from optviz.render.scene_setup import SURFACE_RESOLUTION, apply_camera, apply_race, apply_surface, apply_view_options
@@ -47,6 +48,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.hint.adjustSize()
         self.plane_warning = PlaneWarning(model, self.gl)  # learned surfaces: says when the plane misleads
         self.basins = BasinsLayer(model, self.scene_view, self.gl)  # View > Basins of attraction
+        self.computing = ComputingOverlay(model, self.gl)  # no result yet: what is being computed, and Cancel
         self.gl.installEventFilter(self)
         self._press: QtCore.QPointF | None = None
         self._dragging_start = False
@@ -88,6 +90,11 @@ class ViewPanel(QtWidgets.QWidget):
             self.scene_view.set_trails([])
             self._shown = set()  # old trails belong to another domain: gone until the new race lands
         self._surface_key = key
+        # The flat stand-in of a learned surface still computing is not drawn (its axes would read 1e-11): the
+        # view shows the progress box over an empty stage instead.
+        pending = getattr(surface, "pending", False)
+        for item in (self.scene_view.surface_item, self.scene_view.axes, *self.scene_view.axes.childItems()):
+            item.setVisible(not pending)  # the axes' labels are drawn by the static layer, not through their parent
         apply_surface(self.scene_view, self.model.scene, surface, SURFACE_RESOLUTION)
         if kind_changed and not self.model.scene.view.top_down:
             self.scene_view.reset_camera()
@@ -216,6 +223,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.hint.move(self.gl.width() - self.hint.width() - 12, self.gl.height() - self.hint.height() - 8)
         self.plane_warning.place()
         self.basins.place()
+        self.computing.place()
 
     # ---- camera ------------------------------------------------------------------------------------------
     def reset_camera(self) -> None:

@@ -16,6 +16,7 @@ class PendingLearnedSurface(Surface):
     title = "learned surface (computing…)"
     domain = ((-1.0, 1.0), (-1.0, 1.0))
     log_scale = True  # as the learned surface will be, so the log-scale box does not flip when it lands
+    pending = True  # views draw nothing for it (and say what is being computed)
 
     def value(self, x: Any, y: Any, xp: SimpleNamespace) -> Any:
         return x * 0.0 + y * 0.0
