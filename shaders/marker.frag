@@ -5,6 +5,7 @@ flat in int v_shape;
 
 uniform float u_pixel_scale;
 uniform vec4 u_outline_color;
+uniform float u_opacity;  // the hidden-part pass draws fainter
 
 out vec4 frag_color;
 
@@ -42,5 +43,5 @@ void main() {
     }
     vec3 color = mix(u_outline_color.rgb, body, inner);
     float alpha = coverage * mix(u_outline_color.a, v_color.a, inner);
-    frag_color = vec4(color, alpha);
+    frag_color = vec4(color, alpha * u_opacity);
 }

@@ -82,6 +82,7 @@ class SceneModel(QtCore.QObject):
         self._busy = False
         self.revision = 0
         self._tuned: dict[int, str] = {}  # optimizer index -> what Tune all found (the leaderboard's mark)
+        self._title_basis = self._race_basis()  # what the scene's title describes (see `display_title`)
         # A mark holds only while the race is the one it was tuned for.
         for signal in (self.optimizersReset, self.sceneReplaced, self.surfaceChanged, self.raceSettingsChanged):
             signal.connect(lambda *_: self.set_tuned({}))
@@ -158,8 +159,22 @@ class SceneModel(QtCore.QObject):
         ks = self.shown_runs()
         if result is None or len(result.configs) != len(self._scene.optimizers) or not ks:
             return None
-        scene = dataclasses.replace(self._scene, optimizers=[self._scene.optimizers[k] for k in ks])
+        scene = dataclasses.replace(
+            self._scene, optimizers=[self._scene.optimizers[k] for k in ks], title=self.display_title()
+        )
         return scene, result.select(ks), [self.color(k) for k in ks]
+
+    def _race_basis(self) -> tuple:
+        scene = self._scene
+        return scene.surface, scene.learned, tuple(e.name for e in scene.optimizers if e.enabled)
+
+    def display_title(self) -> str:
+        """The scene's title while the race is still the one it was written for (same surface, same optimizers
+        shown); after an edit that changes that ("Four optimizers…" with nine racing), what is racing instead."""
+        if self._scene.title and self._race_basis() == self._title_basis:
+            return self._scene.title
+        n = len(self.shown_runs())
+        return f"{n} optimizer{'s' * (n != 1)} on {self.surface.title}"
 
     def log_scale(self) -> bool:
         return self._scene.log_scale(self.surface)
@@ -197,6 +212,7 @@ class SceneModel(QtCore.QObject):
         self._cursor = 0.0
         self._selected = 0 if scene.optimizers else -1
         self._path = Path(path) if path is not None else None
+        self._title_basis = self._race_basis()
         self._bump()
         self.sceneReplaced.emit()
         self.pathChanged.emit(self._path)

@@ -42,6 +42,10 @@ def format_tick(value: float, step: float) -> str:
     return f"{value:.{decimals}f}"
 
 
+#: Labels of different axes (and titles) stay at least this far apart, in pixels.
+AXIS_GAP_PX = 8.0
+
+
 class AxesItem(SceneItem):
     """Frame, ticks and tick labels; call `set_transform` when the surface or its scaling changes."""
 
@@ -57,6 +61,7 @@ class AxesItem(SceneItem):
         self.show_z = True
         self.titles_text = ("x", "y", "loss")
         self._layout_key: tuple | None = None
+        self._label_axes: list[int] = []
 
     def setDepthValue(self, value) -> None:
         super().setDepthValue(value)
@@ -109,6 +114,34 @@ class AxesItem(SceneItem):
         if key != self._layout_key:
             self._layout(sx, sy, zc)
             self._layout_key = key
+        self._hide_overlapping(mvp, viewport)
+
+    def _hide_overlapping(self, mvp: np.ndarray, viewport: tuple[float, float]) -> None:
+        """Tick labels never overlap each other or a title: at this camera, a tick label whose box meets one
+        already kept is not drawn. Titles are kept first, then ticks in `_layout`'s order (the loss axis first).
+        Labels of different axes keep a wider gap, so a y tick "3" under the loss axis's "1" does not read as
+        the next number of that axis."""
+        scale = self.tick_labels.effective_pixel_scale()
+        inset = 1.0 * scale  # the atlas pads each text by 2 px: boxes of one axis may touch by their padding
+        gap = AXIS_GAP_PX * scale
+        titles = self.titles.screen_rects(mvp, viewport, self.titles.effective_pixel_scale())
+        kept = list(zip(titles, (0, 1, 2), strict=False))  # the x, y and loss titles, each with its axis
+        ticks = self.tick_labels.screen_rects(mvp, viewport, scale)
+        shown = np.zeros(len(ticks), dtype=bool)
+        for i, ((x0, y0, x1, y1), axis) in enumerate(zip(ticks, self._label_axes, strict=True)):
+            if not np.isfinite([x0, y0, x1, y1]).all():
+                continue
+            box = (x0 + inset, y0 + inset, x1 - inset, y1 - inset)
+            clear = True
+            for k, other in kept:
+                g = 0.0 if other == axis else gap
+                if box[0] < k[2] + g and k[0] - g < box[2] and box[1] < k[3] + g and k[1] - g < box[3]:
+                    clear = False
+                    break
+            if clear:
+                shown[i] = True
+                kept.append((box, axis))
+        self.tick_labels.set_shown(shown)
 
     def _layout(self, sx: float, sy: float, zc: tuple[float, float]) -> None:
         t = self.transform_
@@ -118,6 +151,7 @@ class AxesItem(SceneItem):
         out = 0.1  # label distance beyond the edge, box units
         paths = [np.array([[-ex, -ey, z], [ex, -ey, z], [ex, ey, z], [-ex, ey, z], [-ex, -ey, z]])]
         labels: list[Label] = []
+        axes: list[int] = []  # which axis each tick label belongs to: 0 x, 1 y, 2 loss
 
         xt = self.x_ticks()
         step_x = xt[1] - xt[0] if len(xt) > 1 else 1.0
@@ -125,6 +159,7 @@ class AxesItem(SceneItem):
         for v, x in zip(xt, bx, strict=True):
             paths.append(np.array([[x, sy * ey, z], [x, sy * (ey + tick_len), z]]))
             labels.append(Label(format_tick(v, step_x), (x, sy * (ey + out), z)))
+            axes.append(0)
 
         yt = self.y_ticks()
         step_y = yt[1] - yt[0] if len(yt) > 1 else 1.0
@@ -132,6 +167,7 @@ class AxesItem(SceneItem):
         for v, y in zip(yt, by, strict=True):
             paths.append(np.array([[sx * ex, y, z], [sx * (ex + tick_len), y, z]]))
             labels.append(Label(format_tick(v, step_y), (sx * (ex + out), y, z)))
+            axes.append(1)
 
         titles = [
             Label(self.titles_text[0], (0.0, sy * (ey + 2.6 * out), z)),
@@ -141,13 +177,17 @@ class AxesItem(SceneItem):
         if self.show_z:
             cx, cy = zc
             paths.append(np.array([[cx, cy, z], [cx, cy, t.z_top]]))
+            z_labels = []
             for value, height in self._z_ticks():
                 paths.append(np.array([[cx, cy, height], [cx * (1 + 0.03 / ex), cy * (1 + 0.03 / ey), height]]))
-                labels.append(Label(value, (cx, cy, height), align=("right", "center"), offset=(-8.0, 0.0)))
+                z_labels.append(Label(value, (cx, cy, height), align=("right", "center"), offset=(-8.0, 0.0)))
+            labels = z_labels + labels  # first in line when labels collide (see `_hide_overlapping`)
+            axes = [2] * len(z_labels) + axes
             titles.append(Label(self.titles_text[2], (cx, cy, t.z_top + 0.07), align=("center", "bottom")))
 
         self.lines.set_paths(paths, [AXIS_COLOR] * len(paths))
         self.tick_labels.set_labels(labels)
+        self._label_axes = axes
         self.titles.set_labels(titles)
 
     def _z_ticks(self) -> list[tuple[str, float]]:

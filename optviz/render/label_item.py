@@ -36,7 +36,8 @@ class _LabelGPU:
     def __init__(self):
         self.buffer = Buffer()
         self.atlas = Texture2D(filter=GL.GL_LINEAR)
-        self.version = -1
+        self.version = None  # what the instance buffer holds
+        self.atlas_version = None  # what the atlas texture holds
 
 
 def _render_atlas(texts: Sequence[str], font: QtGui.QFont, scale: float) -> tuple[np.ndarray, list, list]:
@@ -85,11 +86,41 @@ class LabelItem(SceneItem):
         self._built_for: tuple[int, float] | None = None
         self._atlas: np.ndarray | None = None
         self._instances = np.zeros((0, _FLOATS), dtype=np.float32)
+        self._shown: np.ndarray | None = None  # which labels are drawn (None: all); see `set_shown`
 
     def set_labels(self, labels: Sequence[Label]) -> None:
         self._labels = list(labels)
+        self._shown = None
         self._version += 1
         self.update()
+
+    def set_shown(self, shown: np.ndarray | None) -> None:
+        """Draw only the labels where `shown` is true (one bool per label; None draws all)."""
+        shown = None if shown is None else np.asarray(shown, dtype=bool)
+        same = (shown is None) == (self._shown is None) and (shown is None or np.array_equal(shown, self._shown))
+        if not same:
+            self._shown = shown
+            self.update()
+
+    @property
+    def shown(self) -> np.ndarray:
+        """One bool per label: drawn or not."""
+        return np.ones(len(self._labels), dtype=bool) if self._shown is None else self._shown.copy()
+
+    def screen_rects(self, mvp: np.ndarray, viewport: tuple[float, float], scale: float) -> np.ndarray:
+        """(n, 4) pixel boxes x0, y0, x1, y1 (origin bottom-left, as the viewport) where each label is drawn at
+        this model-view-projection, as shaders/label.vert places it; a label behind the camera gets NaNs."""
+        if self._built_for != (self._version, scale):
+            self._build(scale)
+        inst = self._instances.astype(np.float64)
+        if len(inst) == 0:
+            return np.zeros((0, 4))
+        hom = np.concatenate([inst[:, :3], np.ones((len(inst), 1))], axis=1) @ mvp.T
+        w = hom[:, 3:4]
+        ndc = hom[:, :2] / np.where(w > 0, w, np.nan)
+        anchor = np.floor((ndc * 0.5 + 0.5) * np.asarray(viewport, dtype=np.float64) + 0.5)
+        lo = anchor + inst[:, 3:5] * scale
+        return np.concatenate([lo, lo + inst[:, 5:7] * scale], axis=1)
 
     @property
     def labels(self) -> list[Label]:
@@ -123,11 +154,17 @@ class LabelItem(SceneItem):
         scale = self.effective_pixel_scale()
         if self._built_for != (self._version, scale):
             self._build(scale)
+        instances = self._instances if self._shown is None else self._instances[self._shown]
+        if len(instances) == 0:
+            return
         gpu = self._gpu.get()
-        key = (self._version, scale)
-        if gpu.version != key:
+        built = (self._version, scale)
+        if gpu.atlas_version != built:
             gpu.atlas.upload_rgba8(self._atlas)
-            gpu.buffer.upload(self._instances)
+            gpu.atlas_version = built
+        key = (built, None if self._shown is None else self._shown.tobytes())
+        if gpu.version != key:
+            gpu.buffer.upload(instances)
             gpu.version = key
         mv, proj = self.matrices()
         GL.glDisable(GL.GL_DEPTH_TEST)
@@ -146,5 +183,5 @@ class LabelItem(SceneItem):
             attribs.pointer(0, 3, _STRIDE, 0, divisor=1)
             attribs.pointer(1, 4, _STRIDE, 12, divisor=1)
             attribs.pointer(2, 4, _STRIDE, 28, divisor=1)
-            GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, len(self._labels))
+            GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, len(instances))
             attribs.release()

@@ -23,7 +23,10 @@ class _MarkerGPU:
 
 
 class MarkerItem(SceneItem):
-    """A set of markers: centres (n, 3) in box coordinates, radii in pixels, RGBA colours, shapes."""
+    """A set of markers: centres (n, 3) in box coordinates, radii in pixels, RGBA colours, shapes.
+
+    `xray` (0 off) is the opacity of the parts hidden behind the surface, drawn first with the depth test inverted
+    and a light outline (as the trails' hidden pass): a head that ran behind a valley wall is still found."""
 
     def __init__(
         self,
@@ -31,6 +34,8 @@ class MarkerItem(SceneItem):
         depth_test: bool = True,
         depth_bias: float = 0.01,
         outline_color=(0.05, 0.06, 0.08, 0.9),
+        xray: float = 0.0,
+        xray_outline_color=(0.93, 0.95, 0.98, 0.95),
         parentItem=None,
     ):
         super().__init__(parentItem=parentItem)
@@ -40,6 +45,8 @@ class MarkerItem(SceneItem):
         self.depth_test = bool(depth_test)
         self.depth_bias = float(depth_bias)
         self.outline_color = rgba(outline_color)
+        self.xray = float(xray)
+        self.xray_outline_color = rgba(xray_outline_color)
 
     def set_markers(
         self,
@@ -95,10 +102,19 @@ class MarkerItem(SceneItem):
             prog.set("u_viewport", viewport)
             prog.set("u_pixel_scale", self.effective_pixel_scale())
             prog.set("u_depth_bias", self.depth_bias)
-            prog.set("u_outline_color", self.outline_color)
             gpu.buffer.bind()
             attribs.pointer(0, 4, _STRIDE, 0, divisor=1)
             attribs.pointer(1, 4, _STRIDE, 16, divisor=1)
             attribs.pointer(2, 1, _STRIDE, 32, divisor=1)
+            if self.xray > 0.0 and self.depth_test:
+                GL.glDepthFunc(GL.GL_GREATER)
+                GL.glDepthMask(GL.GL_FALSE)
+                prog.set("u_opacity", self.xray)
+                prog.set("u_outline_color", self.xray_outline_color)
+                GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, n)
+                GL.glDepthFunc(GL.GL_LESS)
+                GL.glDepthMask(GL.GL_TRUE)
+            prog.set("u_opacity", 1.0)
+            prog.set("u_outline_color", self.outline_color)
             GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, n)
             attribs.release()

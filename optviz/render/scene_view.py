@@ -87,9 +87,9 @@ class SceneView(QtCore.QObject):
         self.surface_item = SurfaceItem()
         self.axes = AxesItem()
         self.trails = TrailItem()
-        self.starts = MarkerItem(depth_bias=0.008)
+        self.starts = MarkerItem(depth_bias=0.008, xray=0.6)
         self.minima = MarkerItem(depth_bias=0.01)
-        self.heads = MarkerItem(depth_bias=0.012)
+        self.heads = MarkerItem(depth_bias=0.012, xray=0.8)  # a head behind a hill is still found
         static = (self.surface_item, self.axes, *self.axes.childItems(), self.starts, self.minima)
         for item in static:
             item.static_layer = True
@@ -498,6 +498,32 @@ class SceneView(QtCore.QObject):
         bx = band[0] - scale * lo[0]
         cy = (1.0 - scale) * 0.5 * (lo[1] + hi[1])
         return scale, (scale - 1.0 + 2.0 * bx / w, 1.0 - scale - 2.0 * cy / h)
+
+    def occupied_pixels(self, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Where the picture is, for placing overlays clear of it: (pixels (n, 2), weights (n,)). The surface
+        sampled on a coarse grid (and its floor), the axis labels, then the start rings and the heads, which
+        weigh most (an overlay over a head hides the race)."""
+        if self.field is None:
+            return np.zeros((0, 2)), np.zeros(0)
+        (x0, x1), (y0, y1) = self.field.domain
+        gx, gy = np.meshgrid(np.linspace(x0, x1, 13), np.linspace(y0, y1, 13))
+        xy = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        top = self.field.box_points(xy, 0.0)
+        floor = top.copy()
+        floor[:, 2] = self.surface_item.floor_z()
+        parts = [top, floor] if not self._top_down else [top]
+        weights = [np.ones(len(p)) for p in parts]
+        labels = [lab.anchor for item in (self.axes.tick_labels, self.axes.titles) for lab in item.labels]
+        if labels and self.axes.visible():
+            parts.append(np.asarray(labels, dtype=np.float64))
+            weights.append(np.full(len(labels), 2.0))
+        for markers, weight in ((self.starts, 12.0), (self.heads, 12.0), (self.minima, 4.0)):
+            centers = markers.data[:, :3].astype(np.float64)
+            if len(centers):
+                parts.append(centers)
+                weights.append(np.full(len(centers), weight))
+        points = np.concatenate(parts)
+        return self.project(points, size), np.concatenate(weights)
 
     # ---- projection and picking ----------------------------------------------------------------------
     def _size(self) -> tuple[int, int]:

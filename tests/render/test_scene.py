@@ -128,15 +128,22 @@ def _low_camera(scene):
     scene.set_camera_state({"center": [0.0, 0.0, 0.2], "distance": 6.5, "elevation": 8.0, "azimuth": -90.0})
 
 
-def test_a_head_behind_a_hill_is_hidden(scene):
+def test_a_head_behind_a_hill_is_drawn_through_it_as_a_ghost(scene):
     scene.set_surface(Hill(), resolution=96)
     _low_camera(scene)
-    scene.set_trails([np.array([[0.0, 1.5]])], colors=[MAGENTA])
-    hidden = near_color(scene.render_image(), MAGENTA, 70).sum()
     scene.set_trails([np.array([[0.0, -1.5]])], colors=[MAGENTA])
     shown = near_color(scene.render_image(), MAGENTA, 70).sum()
-    assert hidden <= 2
+    scene.set_trails([np.array([[0.0, 1.5]])], colors=[MAGENTA])
+    ghost_image = scene.render_image()
+    x, y = (round(v) for v in scene.screen_position(0.0, 1.5))
+    ghost = near_color(ghost_image, MAGENTA, 70).sum()
+    scene.heads.xray = 0.0  # without the hidden pass the hill hides it
+    hidden = near_color(scene.render_image(), MAGENTA, 70).sum()
     assert shown > 20
+    assert hidden <= 2
+    assert ghost > 20  # found behind the hill, in its colour...
+    patch = ghost_image[max(y - 14, 0) : y + 15, max(x - 14, 0) : x + 15, :3].astype(int)
+    assert (patch.min(axis=-1) > 150).sum() >= 4  # ...ringed by the light outline that says "behind"
 
 
 def test_a_diverged_run_gets_a_cross_from_its_divergence_step(scene):

@@ -47,7 +47,7 @@ def render_snapshot(model: SceneModel, scene_view, size: tuple[int, int], overla
     race = model.shown_race()
     if overlays and race is not None:
         scene, result, colors = race
-        title = scene.title or model.surface.title or scene.surface
+        title = scene.title  # `shown_race` gives the title that fits the race (`SceneModel.display_title`)
         painter = OverlayPainter(
             result, run_captions(scene, result, colors), frozenset({"legend", "title", "loss"}), title, size
         )

@@ -135,7 +135,7 @@ class ExportDialog(QtWidgets.QDialog):
         form.addRow("Overlays", overlay_row)
 
         self.title_edit = QtWidgets.QLineEdit()
-        self.title_edit.setPlaceholderText(self.model.scene.title or self.model.surface.title)
+        self.title_edit.setPlaceholderText(self.model.display_title())
         self.title_edit.setToolTip("Title shown on the video; empty: the scene's title")
         form.addRow("Title", self.title_edit)
 

@@ -40,7 +40,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.gl.setMinimumSize(320, 240)
         self.gl.setToolTip("")  # a tooltip would pop over the scene; the help is in the View menu and the README
         layout.addWidget(self.gl)
-        self.legend = Legend(model, self.gl)
+        self.legend = Legend(model, self.gl, self.scene_view)
         self.hint = QtWidgets.QLabel(HINT_3D, self.gl)
         self.hint.setObjectName("view_hint")
         self.hint.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -230,6 +230,7 @@ class ViewPanel(QtWidgets.QWidget):
         if self.model.scene.view.top_down:
             self.model.set_top_down(False)
         self.scene_view.reset_camera()
+        self.legend.place_soon()
 
     def store_camera(self) -> None:
         """Copy the camera into the scene (before saving)."""
