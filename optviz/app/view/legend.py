@@ -13,7 +13,7 @@ import html
 import math
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import qthrottled
 
 from optviz.app.model import SceneModel
@@ -22,6 +22,7 @@ from optviz.app.readouts import metrics
 MARGIN = 14
 HINT_ROOM = 30  # the mouse hint's line at the bottom right
 MIN_WIDTH = 230
+CHROME_PX = 2 * 10 + 2  # the style sheet's side padding and border
 
 
 class Legend(QtWidgets.QLabel):
@@ -86,8 +87,12 @@ class Legend(QtWidgets.QLabel):
     def fit(self) -> None:
         """Size to the text, at most a third of the view wide (at least the widest line of names)."""
         parent = self.parentWidget()
-        self.setMaximumWidth(max(MIN_WIDTH, parent.width() // 3))
-        self.adjustSize()
+        doc = QtGui.QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setHtml(self.text())
+        width = min(math.ceil(doc.idealWidth()) + CHROME_PX, max(MIN_WIDTH, parent.width() // 3))
+        # QLabel.adjustSize guesses a wrapped label's height from its own aspect rule and can cut the last line.
+        self.resize(width, self.heightForWidth(width))
         self.place_soon()
 
     # ---- placement ---------------------------------------------------------------------------------------
