@@ -10,6 +10,9 @@ from PySide6 import QtGui
 from optviz.core.surfaces import get_surface
 from optviz.render.colormaps import colormap_table
 
+#: Thumbnail pixels where f is undefined (the view draws holes there): a dark grey, not a colormap colour.
+HOLE_RGB = (34, 37, 44)
+
 
 def _image(rgb: np.ndarray) -> QtGui.QPixmap:
     rgb = np.ascontiguousarray(rgb.astype(np.uint8))
@@ -31,6 +34,7 @@ def shade(values: np.ndarray, log_scale: bool, colormap: str) -> np.ndarray:
     # Contour bands: darken a thin band around 12 levels, like the view's contour lines.
     bands = np.abs(((t * 12) % 1.0) - 0.5) > 0.44
     rgb[bands] *= 0.6
+    rgb[~np.isfinite(values)] = HOLE_RGB  # where f is undefined: a hole, as in the view
     return rgb[::-1]  # image rows run top to bottom
 
 
