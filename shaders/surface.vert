@@ -26,19 +26,28 @@ float height_at(ivec2 ij, ivec2 size) {
     return texelFetch(u_height, clamp(ij, ivec2(0), size - 1), 0).r;
 }
 
+// A neighbour's height for the central differences, and its distance in cells (0 where f is undefined
+// there: the texture holds -1, and the difference becomes one-sided at the edge of a hole).
+vec2 neighbour(ivec2 ij, ivec2 size, int cells, float z) {
+    float h = height_at(ij, size);
+    return h < 0.0 ? vec2(z, 0.0) : vec2(h, float(cells));
+}
+
 void main() {
     ivec2 size = textureSize(u_height, 0);
     ivec2 ij = ivec2(a_ij + 0.5);
     vec2 cells = vec2(size - 1);
     vec2 xy = (a_ij / cells * 2.0 - 1.0) * u_extent;
-    float z = height_at(ij, size);
+    float z = max(height_at(ij, size), 0.0);  // an undefined node (-1) is in no drawn triangle
 
-    // Central differences (one-sided at the border) in box units.
+    // Central differences (one-sided at the border and beside a hole) in box units.
     ivec2 il = ivec2(max(ij.x - 1, 0), ij.y), ir = ivec2(min(ij.x + 1, size.x - 1), ij.y);
     ivec2 jd = ivec2(ij.x, max(ij.y - 1, 0)), ju = ivec2(ij.x, min(ij.y + 1, size.y - 1));
     vec2 step = 2.0 * u_extent / cells;
-    float dzdx = (height_at(ir, size) - height_at(il, size)) / (float(ir.x - il.x) * step.x);
-    float dzdy = (height_at(ju, size) - height_at(jd, size)) / (float(ju.y - jd.y) * step.y);
+    vec2 l = neighbour(il, size, ij.x - il.x, z), r = neighbour(ir, size, ir.x - ij.x, z);
+    vec2 d = neighbour(jd, size, ij.y - jd.y, z), u = neighbour(ju, size, ju.y - ij.y, z);
+    float dzdx = (r.x - l.x) / max((r.y + l.y) * step.x, 1e-9);
+    float dzdy = (u.x - d.x) / max((u.y + d.y) * step.y, 1e-9);
 
     v_normal = normalize(vec3(-dzdx, -dzdy, 1.0));
     v_wall = a_wall.w;

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6 import QtCore
 
 from optviz.core.errors import OptvizError
@@ -33,6 +34,7 @@ from optviz.core.scene import (
 )
 from optviz.core.surfaces import get_kind
 from optviz.core.surfaces.base import Surface
+from optviz.core.surfaces.defined import defined_at, undefined_start_message
 
 if TYPE_CHECKING:
     from optviz.core.learn.learned_race import LearnedRaceResult
@@ -334,8 +336,13 @@ class SceneModel(QtCore.QObject):
 
     # ---- starts and race settings --------------------------------------------------------------------------
     def set_start(self, x: float, y: float) -> None:
-        """One start point for every optimizer (a click on the surface)."""
-        self._scene.starts = [(float(x), float(y))]
+        """One start point for every optimizer (a click on the surface); refused, with one line, where f is
+        undefined (a hole in the surface)."""
+        point = (float(x), float(y))
+        if not self._scene.is_learned and not defined_at(self.surface, np.array([point])).all():
+            self.errorRaised.emit(undefined_start_message(point))
+            return
+        self._scene.starts = [point]
         self._scene.grid = None
         self._changed()
         self.startsChanged.emit()

@@ -32,6 +32,7 @@ from optviz.core.race.result import RaceResult, RunConfig
 from optviz.core.race.starts import MAX_GRID, grid_starts
 from optviz.core.surfaces import get_surface
 from optviz.core.surfaces.base import Surface
+from optviz.core.surfaces.defined import defined_at, undefined_start_message
 
 FORMAT = "optviz-scene"
 #: Still 1: the optional [learned] section (a learned surface) is an addition, so every version-1 file reads
@@ -223,7 +224,13 @@ class Scene:
             self.surface, self.surface_params = LEARNED, {}
             self.learned.validate()
         else:
-            self.build_surface()  # raises on an unknown surface or a bad parameter
+            surface = self.build_surface()  # raises on an unknown surface or a bad parameter
+            if self.grid is None:  # a grid of starts may cross where f is undefined: those runs say so
+                points = self.start_points(surface)
+                ok = defined_at(surface, points)
+                if not ok.all():
+                    what = "start" if self.starts else "suggested start"
+                    raise SceneError(undefined_start_message(tuple(points[~ok][0]), what))
         if not self.optimizers:
             raise SceneError("a scene needs at least one optimizer")
         for entry in self.optimizers:

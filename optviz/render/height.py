@@ -5,7 +5,8 @@ Domain coordinates (x, y) map linearly into a box centred on the origin whose lo
 [0, z_top], optionally through log10(f - fmin + eps). `HeightField.z_at` interpolates the grid on exactly
 the triangles the GPU draws, so a trail point sits on the drawn mesh, not on the true f, which matters where
 the mesh cannot resolve f: a log-scaled minimum is a cusp that any grid cuts off, and a true value below the
-mesh would hide the trail exactly where the race ends.
+mesh would hide the trail exactly where the race ends. Grid nodes where f is undefined (NaN, infinite) are
+left out of the height range and become holes in the mesh (`HeightField.defined`, `grid_triangles`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ Z_TOP = 0.8
 BOX_FAR = 50.0
 LOG_DECADES = 4.0
 _MAX_ASPECT = 2.0
+#: Texture height of a node where f is undefined (real heights are in [0, z_top]).
+HOLE = -1.0
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,16 @@ class HeightField:
         if self.values.shape != (len(self.ys), len(self.xs)) or min(self.values.shape) < 2:
             raise ValueError(f"grid values of shape {self.values.shape} do not match xs/ys")
         self.transform = transform
-        self.heights = transform.heights(self.values).astype(np.float32)  # (ny, nx), what the GPU draws
+        # Where f is undefined (NaN, infinite) the mesh has holes: no triangle touching such a node is drawn.
+        # Its height is the floor of the range, so a trail draped across a hole dips into it.
+        self.defined = np.isfinite(self.values)
+        self.has_holes = not bool(self.defined.all())
+        heights = transform.heights(self.values)
+        self.heights = np.where(self.defined, heights, 0.0).astype(np.float32)  # (ny, nx), what the GPU draws
+
+    def texture_heights(self) -> np.ndarray:
+        """The heights the GPU reads, with `HOLE` at undefined nodes (the shader leaves them out of normals)."""
+        return np.where(self.defined, self.heights, np.float32(HOLE)).astype(np.float32)
 
     @classmethod
     def from_grid(
@@ -218,6 +230,28 @@ def grid_indices(nx: int, ny: int) -> np.ndarray:
     rows[:, 0] = rows[:, 1]  # degenerate joins: repeat the first and last index of every row
     rows[:, -1] = rows[:, -2]
     return np.ascontiguousarray(rows.ravel()[1:-1])
+
+
+def grid_triangles(defined: np.ndarray, nodes_i: np.ndarray | None = None, nodes_j: np.ndarray | None = None):
+    """Indexed triangles (uint32, 3 per triangle) over the grid whose nodes are all defined: a mesh with holes.
+
+    `defined` is the (ny, nx) mask of the full grid; `nodes_i` / `nodes_j` pick a sub-grid (the coarse mesh),
+    whose vertices are numbered like `grid_indices(len(nodes_i), len(nodes_j))`. Cells are split along the
+    same (i, j)-(i+1, j+1) diagonal as the strip, counter-clockwise seen from above.
+    """
+    ny, nx = defined.shape
+    ci = np.arange(nx) if nodes_i is None else np.asarray(nodes_i)
+    cj = np.arange(ny) if nodes_j is None else np.asarray(nodes_j)
+    ok = np.asarray(defined, bool)[np.ix_(cj, ci)]
+    n = len(ci)
+    j, i = np.meshgrid(np.arange(len(cj) - 1), np.arange(n - 1), indexing="ij")
+    k00 = (j * n + i).astype(np.uint32)
+    k10, k01, k11 = k00 + 1, k00 + n, k00 + n + 1
+    diagonal = ok[:-1, :-1] & ok[1:, 1:]
+    lower = diagonal & ok[:-1, 1:]  # (i, j), (i+1, j), (i+1, j+1)
+    upper = diagonal & ok[1:, :-1]  # (i, j), (i+1, j+1), (i, j+1)
+    tris = np.concatenate([np.stack([k00, k10, k11], -1)[lower], np.stack([k00, k11, k01], -1)[upper]])
+    return np.ascontiguousarray(tris.ravel(), dtype=np.uint32)
 
 
 def grid_vertices(nx: int, ny: int) -> np.ndarray:

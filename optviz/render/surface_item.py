@@ -2,9 +2,10 @@
 reads as a solid block, and a fading floor grid lined up with the axis ticks.
 
 GPU data per share group: a static vertex buffer of grid indices and an index buffer (one triangle strip;
-rebuilt only when the resolution changes), an R32F height texture (overwritten in place on every surface or
-log-scale change) and a 256x1 colormap texture. Normals, lighting, colours and contour lines are computed on
-the GPU; nothing per vertex happens in Python.
+rebuilt only when the resolution changes; where f is undefined at some nodes, indexed triangles that leave
+out every triangle touching one, so those regions are holes), an R32F height texture (overwritten in place
+on every surface or log-scale change) and a 256x1 colormap texture. Normals, lighting, colours and contour
+lines are computed on the GPU; nothing per vertex happens in Python.
 
 Colour is looked up per vertex on the surface (a cell spans a sliver of the colormap, where it is linear) and
 per fragment on the walls (one wall triangle spans the whole colormap): the fragment stage, the costly one on
@@ -24,7 +25,7 @@ from OpenGL import GL
 
 from optviz.render.colormaps import DEFAULT_COLORMAP, colormap_rgba8
 from optviz.render.gl import AttribState, Buffer, PerShareGroup, Texture2D
-from optviz.render.height import HeightField, grid_indices, grid_vertices
+from optviz.render.height import HeightField, grid_indices, grid_triangles, grid_vertices
 from optviz.render.item_base import SceneItem, blend_over, camera_frame
 from optviz.render.shaders import get_program
 
@@ -68,7 +69,9 @@ class SurfaceItem(SceneItem):
     ):
         super().__init__(parentItem=parentItem)
         self._gpu: PerShareGroup[_SurfaceGPU] = PerShareGroup(_SurfaceGPU)
-        self._versions = {"grid": 0, "heights": 0, "cmap": 0, "floor": 0, "overlay": 0}
+        self._versions = {"grid": 0, "indices": 0, "heights": 0, "cmap": 0, "floor": 0, "overlay": 0}
+        self._holes = False  # the index buffers leave out triangles touching nodes where f is undefined
+        self._mode = GL.GL_TRIANGLE_STRIP
         self._overlay: np.ndarray | None = None
         self.field: HeightField | None = None
         self._grid_shape: tuple[int, int] | None = None
@@ -90,16 +93,40 @@ class SurfaceItem(SceneItem):
             self._grid_shape = field.shape
             ny, nx = field.shape
             self._vertices = grid_vertices(nx, ny)
-            self._indices = grid_indices(nx, ny)
-            self._walls, self._wall_indices = wall_geometry(nx, ny)
+            self._walls, self._all_wall_indices = wall_geometry(nx, ny)
             ci, cj = coarse_nodes(nx), coarse_nodes(ny)
             self._coarse_vertices = coarse_grid_vertices(ci, cj)
-            self._coarse_indices = grid_indices(len(ci), len(cj))
-            self._coarse_walls, self._coarse_wall_indices = wall_geometry(nx, ny, ci, cj)
+            self._coarse_walls, self._all_coarse_wall_indices = wall_geometry(nx, ny, ci, cj)
             self._versions["grid"] += 1
+            self._set_indices(None)
+        # Holes appear, move or go: the index buffers follow the nodes where f is defined.
+        if field.has_holes or self._holes:
+            self._set_indices(field.defined if field.has_holes else None)
         self._versions["heights"] += 1
         self._versions["floor"] += 1
         self.update()
+
+    def _set_indices(self, defined: np.ndarray | None) -> None:
+        """Index buffers of the top and the walls: one strip over the whole grid, or (`defined`, the mask of
+        nodes where f is defined) indexed triangles whose nodes are all defined, so undefined regions are holes."""
+        ny, nx = self._grid_shape
+        ci, cj = coarse_nodes(nx), coarse_nodes(ny)
+        if defined is None:
+            self._indices = grid_indices(nx, ny)
+            self._coarse_indices = grid_indices(len(ci), len(cj))
+            self._wall_indices = self._all_wall_indices
+            self._coarse_wall_indices = self._all_coarse_wall_indices
+            self._mode = GL.GL_TRIANGLE_STRIP
+        else:
+            self._indices = grid_triangles(defined)
+            self._coarse_indices = grid_triangles(defined, ci, cj)
+            self._wall_indices = defined_wall_triangles(self._walls, self._all_wall_indices, defined)
+            self._coarse_wall_indices = defined_wall_triangles(
+                self._coarse_walls, self._all_coarse_wall_indices, defined
+            )
+            self._mode = GL.GL_TRIANGLES
+        self._holes = defined is not None
+        self._versions["indices"] += 1
 
     def set_colormap(self, colormap: str | np.ndarray) -> None:
         self._cmap = colormap_rgba8(colormap)
@@ -143,16 +170,18 @@ class SurfaceItem(SceneItem):
         v = self._versions
         if gpu.versions.get("grid") != v["grid"]:
             gpu.vertices.upload(self._vertices, GL.GL_STATIC_DRAW)
-            gpu.indices.upload(self._indices, GL.GL_STATIC_DRAW)
             gpu.walls.upload(self._walls, GL.GL_STATIC_DRAW)
-            gpu.wall_indices.upload(self._wall_indices, GL.GL_STATIC_DRAW)
             gpu.coarse_vertices.upload(self._coarse_vertices, GL.GL_STATIC_DRAW)
-            gpu.coarse_indices.upload(self._coarse_indices, GL.GL_STATIC_DRAW)
             gpu.coarse_walls.upload(self._coarse_walls, GL.GL_STATIC_DRAW)
-            gpu.coarse_wall_indices.upload(self._coarse_wall_indices, GL.GL_STATIC_DRAW)
             gpu.versions["grid"] = v["grid"]
+        if gpu.versions.get("indices") != v["indices"]:
+            gpu.indices.upload(self._indices, GL.GL_STATIC_DRAW)
+            gpu.wall_indices.upload(self._wall_indices, GL.GL_STATIC_DRAW)
+            gpu.coarse_indices.upload(self._coarse_indices, GL.GL_STATIC_DRAW)
+            gpu.coarse_wall_indices.upload(self._coarse_wall_indices, GL.GL_STATIC_DRAW)
+            gpu.versions["indices"] = v["indices"]
         if gpu.versions.get("heights") != v["heights"]:
-            gpu.heights.upload_r32f(self.field.heights)
+            gpu.heights.upload_r32f(self.field.texture_heights())
             gpu.versions["heights"] = v["heights"]
         if gpu.versions.get("cmap") != v["cmap"]:
             gpu.cmap.upload_rgba8(self._cmap)
@@ -220,8 +249,9 @@ class SurfaceItem(SceneItem):
             prog.set("u_walls", 0.0)
             GL.glVertexAttrib4f(1, 0.0, 0.0, 0.0, 0.0)  # not a wall
             # With the walls closing the block and the eye above its base, every back-facing triangle of the
-            # top is hidden behind a front-facing one or a wall: culling them saves raster work.
-            cull = self.show_walls and eye[2] > self.floor_z() + 1e-6
+            # top is hidden behind a front-facing one or a wall: culling them saves raster work. Not where the
+            # top has holes: the underside shows through them.
+            cull = self.show_walls and eye[2] > self.floor_z() + 1e-6 and not self._holes
             if cull:
                 GL.glEnable(GL.GL_CULL_FACE)
                 GL.glCullFace(GL.GL_BACK)
@@ -230,7 +260,7 @@ class SurfaceItem(SceneItem):
                 GL.glEnable(GL.GL_POLYGON_OFFSET_FILL)
                 GL.glPolygonOffset(*COARSE_DEPTH_OFFSET)
             indices.bind()
-            GL.glDrawElements(GL.GL_TRIANGLE_STRIP, count, GL.GL_UNSIGNED_INT, None)
+            GL.glDrawElements(self._mode, count, GL.GL_UNSIGNED_INT, None)
             GL.glDisable(GL.GL_CULL_FACE)
             attribs.release()
             if self.show_walls:
@@ -317,3 +347,10 @@ def wall_geometry(
         tris.append(np.stack([k, k + 1, k + 2, k + 1, k + 3, k + 2], axis=1).ravel())
         base += 2 * m
     return np.ascontiguousarray(np.concatenate(verts)), np.ascontiguousarray(np.concatenate(tris).astype(np.uint32))
+
+
+def defined_wall_triangles(walls: np.ndarray, indices: np.ndarray, defined: np.ndarray) -> np.ndarray:
+    """The wall triangles (`wall_geometry`'s) whose every vertex stands on a grid node where f is defined."""
+    node_ok = np.asarray(defined, bool)[walls[:, 1].astype(np.intp), walls[:, 0].astype(np.intp)]
+    tris = indices.reshape(-1, 3)
+    return np.ascontiguousarray(tris[node_ok[tris].all(1)].ravel(), dtype=np.uint32)

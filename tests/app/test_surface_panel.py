@@ -107,3 +107,37 @@ def test_a_grid_of_starts(make_window, qtbot):
     model.set_hyperparam(1, "lr", 0.002)
     assert window.settle(60)
     assert window.view_panel.scene_view.trail_count == 24
+
+
+def test_a_formula_undefined_on_part_of_the_domain(window, qtbot):
+    panel = window.surface_panel
+    model = window.model
+    panel.combo.setCurrentIndex(panel.combo.findData("custom"))
+    assert window.settle(60)
+    assert not panel.undefined.isVisible() and not panel.start_undefined.isVisible()
+    model.set_surface_param("formula", "log(x) + y^2")
+    assert window.settle(60)
+    # Half the domain is a hole in the view, and the panel says how much.
+    assert panel.undefined.isVisible()
+    assert panel.undefined.text() == "f is undefined on 50% of the domain (shown as holes)"
+    assert window.view_panel.scene_view.field.has_holes
+    assert not panel.start_undefined.isVisible()  # the suggested start moved to where f is defined
+    # A click in the hole is refused, in one line.
+    before = list(model.scene.starts)
+    model.set_start(-1.0, 0.5)
+    assert model.scene.starts == before
+    assert window.statusBar().currentMessage().startswith("f is undefined at the start (-1, 0.5)")
+    # A start that the formula leaves undefined is named in the panel, and its runs say why they stopped.
+    model.set_start(1.0, 0.5)
+    model.set_surface_param("formula", "log(-x) + y^2")
+    assert window.settle(60)
+    assert panel.start_undefined.isVisible()
+    assert "f is undefined at the start (1, 0.5)" in panel.start_undefined.text()
+    board = window.leaderboard
+    board.refresh()
+    assert board.item(0, 4).text() == "diverged"
+    assert board.item(0, 4).toolTip() == "diverged at step 0: starts where f is undefined"
+    model.set_surface_param("formula", "x^2 + y^2")
+    assert window.settle(60)
+    assert not panel.undefined.isVisible() and not panel.start_undefined.isVisible()
+    assert not window.view_panel.scene_view.field.has_holes

@@ -117,6 +117,8 @@ BAD_INPUT = [
     (["race", "--steps", "x"], "--steps: 'x' is not an integer"),
     (["race", "--scene", "missing.toml"], "no such scene file"),
     (["race", "--formula", "x^2 + z"], "unknown name 'z'"),
+    (["race", "--formula", "log(x) + y^2", "--start", "-1,0.5"], "f is undefined at the start (-1, 0.5)"),
+    (["race", "--formula", "sqrt(-1 - x^2)"], "f is undefined at the suggested start"),
     (["race", "--optimizer", "adam8bit"], "cannot race on a surface"),
     (["race", "--optimizer", "sgd:nesterov=true"], "Nesterov"),
     (["list", "things"], "invalid choice"),
@@ -153,6 +155,16 @@ def test_formula_surface(cli, tmp_path):
     (run,) = data["runs"]
     assert run["status"] != "diverged"
     assert run["losses"][-1] < run["losses"][0]
+
+
+def test_formula_left_where_it_is_defined_says_so(cli, tmp_path):
+    js = tmp_path / "f.json"
+    args = ("--formula", "log(x) + y^2", "--start", "0.05,1", "--optimizer", "sgd:lr=0.5", "--steps", "50")
+    out = cli("race", *args, "--json", str(js))
+    assert out.returncode == 0, out.stderr
+    assert "diverged at step 1: left the region where f is defined" in out.stdout
+    (run,) = json.loads(js.read_text())["runs"]
+    assert run["reason"] == "left the region where f is defined" and run["stopped_at"] == 1
 
 
 def test_no_display_screenshot_is_one_line_naming_the_headless_commands(cli, tmp_path, monkeypatch):

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from optviz.render.height import Z_TOP, DisplayTransform, HeightField, drape, grid_indices, grid_vertices
+from optviz.render.height import (
+    Z_TOP,
+    DisplayTransform,
+    HeightField,
+    drape,
+    grid_indices,
+    grid_triangles,
+    grid_vertices,
+)
 from tests.render.conftest import Paraboloid, Rosenbrock
 
 
@@ -106,3 +114,40 @@ def test_drape_short_paths(n):
     f = HeightField.from_surface(Paraboloid(), 17)
     pts, steps = drape(f, np.zeros((n, 2)))
     assert pts.shape == (n, 3) and len(steps) == n
+
+
+def test_undefined_nodes_are_holes_and_the_range_ignores_them():
+    xs = np.linspace(-1, 1, 5)
+    ys = np.linspace(0, 2, 4)
+    X, Y = np.meshgrid(xs, ys)
+    values = np.where(X < 0, np.nan, X + Y)
+    values[0, 4] = np.inf  # a pole on a node
+    f = HeightField.from_grid(xs, ys, values)
+    assert f.has_holes and f.defined.sum() == values.size - 8 - 1
+    # The range (and so the colours) spans the defined values only: no slab at the top for NaN or infinity.
+    assert f.transform.fmin == 0.0 and f.transform.value_at_height(Z_TOP) == pytest.approx(3.0)
+    assert np.isfinite(f.heights).all()
+    assert (f.texture_heights()[~f.defined] < 0).all() and (f.texture_heights()[f.defined] >= 0).all()
+    assert not HeightField.from_grid(xs, ys, X + Y).has_holes
+
+
+def test_grid_triangles_leave_out_every_triangle_touching_an_undefined_node():
+    nx, ny = 5, 4
+    defined = np.ones((ny, nx), bool)
+    full = grid_triangles(defined).reshape(-1, 3)
+    assert len(full) == 2 * (nx - 1) * (ny - 1)
+    ij = grid_vertices(nx, ny).astype(int)
+    for t in full:  # the strip's diagonal, counter-clockwise from above
+        (i0, j0), (i1, j1), (i2, j2) = ij[t]
+        assert {(i0, j0), (i0 + 1, j0 + 1)} <= {tuple(p) for p in ij[t]}
+        assert (i1 - i0) * (j2 - j0) - (j1 - j0) * (i2 - i0) > 0
+    defined[1, 2] = False  # an inner node: the six triangles around it go
+    holed = grid_triangles(defined).reshape(-1, 3)
+    assert len(holed) == len(full) - 6
+    assert not np.isin(holed, [1 * nx + 2]).any()
+    # The coarse sub-grid (nodes 0, 2, 4 by 0, 2, 3) loses the cells whose corners touch it.
+    coarse = grid_triangles(defined, np.array([0, 2, 4]), np.array([0, 2, 3])).reshape(-1, 3)
+    assert len(coarse) == 2 * 2 * 2 and coarse.max() < 9
+    defined[0, 0] = False
+    coarse = grid_triangles(defined, np.array([0, 2, 4]), np.array([0, 2, 3])).reshape(-1, 3)
+    assert len(coarse) == 8 - 2 and not np.isin(coarse, [0]).any()

@@ -23,7 +23,8 @@ TIPS = (
     "Loss f(x, y) at the current step",
     "Distance to the nearest known global minimum",
     "First step within the tolerance of a minimum (once the race has got there)",
-    "Running, converged, or diverged (hover for the reason: NaN, infinity, far outside the domain)",
+    "Running, converged, or diverged (hover for the reason: NaN, infinity, far outside the domain, or left the "
+    "region where f is defined)",
 )
 REFRESH_MS = 80
 ROW_PX = 24

@@ -10,6 +10,10 @@ from PySide6 import QtGui
 from optviz.core.surfaces import get_surface
 from optviz.render.colormaps import colormap_table
 
+#: Thumbnail pixels where f is undefined: dark grey with lighter diagonal lines, no colormap colour.
+HOLE_RGB = (40, 43, 51)
+HOLE_HATCH = (84, 90, 104)
+
 
 def _image(rgb: np.ndarray) -> QtGui.QPixmap:
     rgb = np.ascontiguousarray(rgb.astype(np.uint8))
@@ -31,6 +35,12 @@ def shade(values: np.ndarray, log_scale: bool, colormap: str) -> np.ndarray:
     # Contour bands: darken a thin band around 12 levels, like the view's contour lines.
     bands = np.abs(((t * 12) % 1.0) - 0.5) > 0.44
     rgb[bands] *= 0.6
+    # Where f is undefined: grey hatching (the view draws holes there), apart from the panel's background.
+    rows, cols = np.indices(values.shape)
+    hatch = (rows + cols) % 6 < 2
+    undefined = ~np.isfinite(values)
+    rgb[undefined & hatch] = HOLE_HATCH
+    rgb[undefined & ~hatch] = HOLE_RGB
     return rgb[::-1]  # image rows run top to bottom
 
 

@@ -3,6 +3,8 @@ custom formula box.
 
 The formula is parsed on every keystroke (the parser is cheap): a bad one shows the parser's message with a
 caret under the offending column right under the box, and only a formula that parses reaches the model.
+A surface undefined on part of its domain (`log(x)`) says how much of the grid the view draws as holes, and a
+start that sits in one says so too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from optviz.app.widgets.param_controls import ParamForm
 from optviz.core.errors import FormulaError
 from optviz.core.scene import COLORMAPS, LEARNED
 from optviz.core.surfaces import SURFACES, get_kind, parse_formula
+from optviz.core.surfaces.defined import defined_at, undefined_fraction, undefined_start_message
+from optviz.render.scene_setup import SURFACE_RESOLUTION
 
 #: Parameters with their own widgets (the formula box) rather than a generated row.
 _OWN_WIDGETS = {"formula"}
@@ -96,6 +100,18 @@ class SurfacePanel(QtWidgets.QWidget):
         formula_layout.addWidget(self.formula_caret)
         formula_layout.addWidget(self.formula_error)
         layout.addWidget(self.formula_box)
+
+        # Where f is undefined: the share of the view's grid drawn as holes, and a start in one of them.
+        self.undefined = QtWidgets.QLabel(self)
+        self.undefined.setProperty("role", "muted")
+        self.undefined.setToolTip("Grid points where f is not a finite number (NaN or infinite) are left out")
+        self.start_undefined = QtWidgets.QLabel(self)
+        self.start_undefined.setProperty("role", "error")
+        for label in (self.undefined, self.start_undefined):
+            label.setWordWrap(True)
+            label.hide()
+            layout.addWidget(label)
+        self._fraction: tuple[object, float] | None = None  # (surface, its undefined share), computed once
         self._apply_formula_soon = qdebounced(self._apply_formula, FORMULA_DELAY_MS)
         self.formula.textEdited.connect(self._formula_typed)
 
@@ -146,6 +162,7 @@ class SurfacePanel(QtWidgets.QWidget):
         model.learnedSurfaceChanged.connect(self.refresh)
         model.viewOptionsChanged.connect(self.refresh)
         model.raceSettingsChanged.connect(self.refresh)
+        model.startsChanged.connect(self._show_defined)
         self.refresh()
 
     # ---- model -> widgets -------------------------------------------------------------------------------
@@ -154,6 +171,7 @@ class SurfacePanel(QtWidgets.QWidget):
         self._show_learned(scene.is_learned)
         if scene.is_learned:
             self._refresh_learned()
+            self._show_defined()
             return
         kind = get_kind(scene.surface)
         if self._form_for != kind.name:
@@ -179,6 +197,28 @@ class SurfacePanel(QtWidgets.QWidget):
             self._show_formula_error(None)
         params = tuple(sorted((k, v) for k, v in values.items() if k != "noise"))
         self.preview.setPixmap(surface_preview(kind.name, 72, scene.view.colormap, params))
+        self._show_defined()
+
+    def _show_defined(self) -> None:
+        """The share of the domain where f is undefined (nothing when f is defined everywhere), and the start
+        when it sits where f is undefined (a grid of starts may cross a hole: those runs say so)."""
+        scene = self.model.scene
+        share, bad_start = 0.0, None
+        if not scene.is_learned:
+            surface = self.model.surface
+            if self._fraction is None or self._fraction[0] is not surface:
+                _, _, values = surface.grid(SURFACE_RESOLUTION)  # the grid the view draws
+                self._fraction = (surface, undefined_fraction(values))
+            share = self._fraction[1]
+            if scene.grid is None:
+                points = scene.start_points(surface)
+                ok = defined_at(surface, points)
+                bad_start = None if ok.all() else tuple(points[~ok][0])
+        self.undefined.setText(f"f is undefined on {_percent(share)} of the domain (shown as holes)")
+        self.undefined.setVisible(share > 0)
+        if bad_start is not None:
+            self.start_undefined.setText(undefined_start_message(bad_start) + " (click the surface)")
+        self.start_undefined.setVisible(bad_start is not None)
 
     def _show_view_options(self, kind: str) -> None:
         """The surface choice and the view options, as the scene has them."""
@@ -252,3 +292,13 @@ class SurfacePanel(QtWidgets.QWidget):
             self.formula.setProperty("invalid", invalid)
             self.formula.style().unpolish(self.formula)
             self.formula.style().polish(self.formula)
+
+
+def _percent(share: float) -> str:
+    """A share as a whole percentage that never rounds a few points to 0 % or to all of the domain."""
+    pct = 100.0 * share
+    if 0.0 < pct < 1.0:
+        return "under 1%"
+    if 99.0 < pct < 100.0:
+        return "over 99%"
+    return f"{pct:.0f}%"

@@ -3,7 +3,8 @@
 Each optimizer runs on our fast path when the registry has an exact elementwise rule for it, else on the
 library optimizer itself (`engine="library"` forces the library everywhere). Afterwards the whole result is
 scored in a few vectorised passes: losses, gradient and update norms, distance to the nearest minimum, the
-first non-finite or escaped point (diverged), and the first point within tolerance of a minimum (converged).
+first non-finite or escaped point (diverged: where f is undefined, by NaN or infinity, or far away), and the
+first point within tolerance of a minimum (converged).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from optviz.core.race.memory import check_race_memory
 from optviz.core.race.per_run import group_rows, has_per_run
 from optviz.core.race.result import RaceResult, RunConfig, RunStatus
 from optviz.core.surfaces.base import Surface
+from optviz.core.surfaces.defined import LEFT_DEFINED, STARTS_UNDEFINED
 
 Engine = Literal["auto", "fast", "library"]
 
@@ -168,8 +170,12 @@ def score(
         centre, half = escape_radius(surface)
         nan = np.isnan(positions).any(-1) | np.isnan(losses)
         inf = ~nan & (np.isinf(positions).any(-1) | np.isinf(losses))
-        escaped = ~nan & ~inf & (np.abs(positions - centre) > half).any(-1)
+        outside = (np.abs(positions - centre) > half).any(-1)
+        escaped = ~nan & ~inf & outside
         bad = nan | inf | escaped
+        # A finite point in bounds whose loss is not finite is where f itself is undefined (log(x) at x < 0, a
+        # pole), not a numerical blow-up of the optimizer: the reason says so.
+        undefined = np.isfinite(positions).all(-1) & ~outside & ~np.isfinite(losses)
 
     status = np.full((k_count, m_count), RunStatus.RUNNING.value, dtype="<U9")
     stopped = np.full((k_count, m_count), -1, dtype=int)
@@ -182,7 +188,9 @@ def score(
         s = int(first_bad[k, m])
         status[k, m] = RunStatus.DIVERGED.value
         stopped[k, m] = s
-        if nan[k, m, s]:  # the library's own error where it gave one (a run that escaped first keeps that reason)
+        if undefined[k, m, s]:  # every earlier point was defined, or s is the start
+            reasons[k, m] = LEFT_DEFINED if s > 0 else STARTS_UNDEFINED
+        elif nan[k, m, s]:  # the library's own error where it gave one (a run that escaped first keeps that reason)
             reasons[k, m] = errors[k][m] or "NaN"
         elif inf[k, m, s]:
             reasons[k, m] = "infinity"

@@ -34,6 +34,7 @@ from optviz.core.errors import FormulaError, ValueOutOfRangeError
 from optviz.core.mathlib import NUMPY, SCALAR, torch_math
 from optviz.core.params import Param, Schema, Value
 from optviz.core.surfaces.base import NOISE_PARAM, Domain, Point, Surface, SurfaceKind
+from optviz.core.surfaces.defined import defined_start
 
 #: Deepest nesting of parentheses, function calls, unary signs and exponents. Deeper input is rejected with a
 #: `FormulaError` long before Python's recursion limit (each level costs at most five parser frames).
@@ -733,6 +734,9 @@ class FormulaSurface(Surface):
         # common symmetry line of typed formulas).
         cx, cy = 0.5 * (xmin + xmax), 0.5 * (ymin + ymax)
         self.start: Point = (cx - 0.75 * (cx - xmin), cy + 0.65 * (ymax - cy))
+        # A formula undefined there (log(x) left of the y axis) starts at the nearest point well inside the
+        # region where it is defined, so a race from the suggested start goes somewhere.
+        self.start = defined_start(self, self.start)
 
     def value(self, x: Any, y: Any, xp: SimpleNamespace) -> Any:
         return self.expression.value(x, y, xp)
