@@ -251,11 +251,12 @@ class SceneModel(QtCore.QObject):
         styles = [k for k, (a, b) in pairs if (a.color, a.enabled, a.label) != (b.color, b.enabled, b.label)]
         if not (surface or starts or settings or structure or params or styles):
             return
-        if structure and self.result is not None and not new.is_learned:
+        result = self.result
+        if structure and result is not None and len(result.configs) == len(old.optimizers) and not new.is_learned:
             # Undoing an add drops a run: drop it from the result at once, as a removal does.
             kept = _kept_rows(old.optimizers, new.optimizers)
             if kept is not None:
-                self.result = self.result.select(kept)
+                self.result = result.select(kept)
         old.surface, old.surface_params, old.learned = new.surface, new.surface_params, new.learned
         old.starts, old.grid = new.starts, new.grid
         old.steps, old.seed, old.tolerance = new.steps, new.seed, new.tolerance

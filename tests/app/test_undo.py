@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6 import QtCore, QtWidgets
 
@@ -179,3 +181,22 @@ def test_ctrl_z_on_the_view_undoes_and_a_text_box_keeps_its_own(window, qtbot):
     qtbot.keyClick(edit, QtCore.Qt.Key.Key_Z, CTRL)
     assert edit.text() != "0.5"  # the box undid its typing
     assert stack.index() == 1 and len(model.optimizers) == 5  # the scene did not change
+
+
+def test_undoing_adds_before_their_race_lands_keeps_the_result_it_has(qapp):
+    # No scheduler: the result keeps the runs of the scene before the adds, as while a race is on its way.
+    from optviz.app.model import SceneModel
+    from optviz.app.shell.undo import SceneHistory
+    from optviz.core.scene import default_scene
+
+    scene = dataclasses.replace(default_scene(), steps=20)
+    model = SceneModel(scene)
+    history = SceneHistory(model)
+    model.set_result(scene.run(), None)
+    model.add_optimizer("adagrad")
+    model.add_optimizer("lion")
+    history.stack.undo()
+    assert len(model.optimizers) == 5 and len(model.result.configs) == 4
+    model.set_result(model.snapshot().run(), None)
+    history.stack.undo()  # now the result has this scene's runs: the undone add's run goes at once
+    assert len(model.optimizers) == len(model.result.configs) == 4
