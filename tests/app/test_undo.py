@@ -200,3 +200,20 @@ def test_undoing_adds_before_their_race_lands_keeps_the_result_it_has(qapp):
     model.set_result(model.snapshot().run(), None)
     history.stack.undo()  # now the result has this scene's runs: the undone add's run goes at once
     assert len(model.optimizers) == len(model.result.configs) == 4
+
+
+def test_the_panels_follow_an_undo(window):
+    model = window.model
+    model.set_surface_kind("himmelblau")
+    model.remove_optimizer(2)
+    model.select(0)
+    model.set_hyperparam(0, "lr", 0.004)
+    assert window.settle(60)
+    for _ in range(3):
+        window.undo_action.trigger()
+    assert window.settle(60)
+    assert window.surface_panel.combo.currentData() == "rosenbrock"
+    names = [row.name.text().split("<")[0] for row in window.race_panel.rows]  # the name, before its lr
+    assert names == ["SGD", "SGD + momentum", "Adam", "Lion"]
+    assert window.leaderboard.rowCount() == 4
+    assert float(window.race_panel.editor.form.rows["lr"].edit.text()) == model.hyperparams(0)["lr"] != 0.004
