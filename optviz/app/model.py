@@ -9,9 +9,10 @@ its result still describes the scene.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,10 @@ class SceneModel(QtCore.QObject):
     #: the scheduler listens to it alone, so a result that lands at once finds every other listener up to date.
     raceInputsChanged = QtCore.Signal()
     errorRaised = QtCore.Signal(str)  # one line for the status bar
+    # Several changes that make one user edit (Tune all, a duplicate): the undo history records them as one
+    # step named by `editBegun`'s text (`edit`).
+    editBegun = QtCore.Signal(str)
+    editEnded = QtCore.Signal()
     tunedChanged = QtCore.Signal()  # which optimizers carry a "tuned" mark (Tune all)
     # Learned surfaces (`optviz.core.learn.session`): the job's progress, the surface of a new plane, and the panel's
     # Cancel and Refit buttons (the scheduler listens).
@@ -85,6 +90,7 @@ class SceneModel(QtCore.QObject):
         self.revision = 0
         self._tuned: dict[int, str] = {}  # optimizer index -> what Tune all found (the leaderboard's mark)
         self._title_basis = self._race_basis()  # what the scene's title describes (see `display_title`)
+        self._edit_depth = 0
         # A mark holds only while the race is the one it was tuned for.
         for signal in (self.optimizersReset, self.sceneReplaced, self.surfaceChanged, self.raceSettingsChanged):
             signal.connect(lambda *_: self.set_tuned({}))
@@ -124,13 +130,7 @@ class SceneModel(QtCore.QObject):
         return self._scene.colors(only_enabled=False)
 
     def display_name(self, k: int) -> str:
-        entry = self._scene.optimizers[k]
-        if entry.label:
-            return entry.label
-        title = get_optimizer(entry.name).title
-        # Two entries of one optimizer (a duplicate with other settings) get numbered names.
-        same = [i for i, e in enumerate(self._scene.optimizers) if e.name == entry.name and not e.label]
-        return title if len(same) < 2 else f"{title} #{same.index(k) + 1}"
+        return display_name(self._scene, k)
 
     def hyperparams(self, k: int) -> dict[str, Value]:
         """Every value optimizer k uses: the registry's per-surface defaults updated with the scene's."""
@@ -235,6 +235,75 @@ class SceneModel(QtCore.QObject):
     def snapshot(self) -> Scene:
         """A deep copy of the scene, safe to hand to another thread or to write to a file."""
         return copy.deepcopy(self._scene)
+
+    @contextlib.contextmanager
+    def edit(self, text: str) -> Iterator[None]:
+        """Group the changes made inside into one user edit named `text` (one undo step); nests."""
+        self._edit_depth += 1
+        if self._edit_depth == 1:
+            self.editBegun.emit(text)
+        try:
+            yield
+        finally:
+            self._edit_depth -= 1
+            if self._edit_depth == 0:
+                self.editEnded.emit()
+
+    @property
+    def editing(self) -> bool:
+        """Inside `edit`: the changes so far are part of a larger edit."""
+        return self._edit_depth > 0
+
+    def restore(self, scene: Scene) -> None:
+        """Put back the race inputs of a scene recorded earlier (undo, redo): the surface, the optimizers, the
+        starts and the race settings. The view options, the camera, the path and the time cursor stay; one
+        signal per part that differs, then one re-race."""
+        old, new = self._scene, copy.deepcopy(scene)
+        surface = (new.surface, new.surface_params, new.learned) != (old.surface, old.surface_params, old.learned)
+        domain = [k for k in ("xmin", "xmax", "ymin", "ymax") if new.surface_params.get(k) != old.surface_params.get(k)]
+        replaced = (new.surface, new.learned) != (old.surface, old.learned) or bool(domain)  # see `_drop_result`
+        starts = (new.starts, new.grid) != (old.starts, old.grid)
+        settings = (new.steps, new.seed, new.tolerance) != (old.steps, old.seed, old.tolerance)
+        structure = [e.name for e in new.optimizers] != [e.name for e in old.optimizers]
+        # Per optimizer only where the list kept its shape (otherwise `optimizersReset` redraws everything).
+        pairs = list(enumerate(zip(old.optimizers, new.optimizers, strict=False)))
+        params = [k for k, (a, b) in pairs if a.hyperparams != b.hyperparams]
+        styles = [k for k, (a, b) in pairs if (a.color, a.enabled, a.label) != (b.color, b.enabled, b.label)]
+        if not (surface or starts or settings or structure or params or styles):
+            return
+        result = self.result
+        if structure and result is not None and len(result.configs) == len(old.optimizers) and not new.is_learned:
+            # Undoing an add drops a run: drop it from the result at once, as a removal does.
+            kept = _kept_rows(old.optimizers, new.optimizers)
+            if kept is not None:
+                self.result = result.select(kept)
+        old.surface, old.surface_params, old.learned = new.surface, new.surface_params, new.learned
+        old.starts, old.grid = new.starts, new.grid
+        old.steps, old.seed, old.tolerance = new.steps, new.seed, new.tolerance
+        old.optimizers = new.optimizers
+        if surface:
+            self._surface = None
+        self._changed()
+        if replaced:
+            self._drop_result()
+        if surface:
+            self.surfaceChanged.emit()
+            self.viewOptionsChanged.emit()  # the default log scale follows the surface
+        if starts or surface:
+            self.startsChanged.emit()
+        if settings:
+            self.raceSettingsChanged.emit()
+            if self._cursor > new.steps:
+                self.set_cursor(new.steps)
+        if structure:
+            self.optimizersReset.emit()
+            self.select(min(max(self._selected, 0), len(new.optimizers) - 1), force=True)  # -1 with none
+        else:
+            for k in params:
+                self.optimizerChanged.emit(k)
+            for k in styles:
+                self.optimizerStyleChanged.emit(k)
+        self.raceInputsChanged.emit()
 
     # ---- surface ----------------------------------------------------------------------------------------------
     def set_surface_kind(self, name: str) -> bool:
@@ -430,8 +499,8 @@ class SceneModel(QtCore.QObject):
 
     def duplicate_optimizer(self, k: int) -> int:
         entry = self._scene.optimizers[k]
-        new = self.add_optimizer(entry.name, dict(entry.hyperparams))
-        return new
+        with self.edit(f"Duplicate {self.display_name(k)}"):
+            return self.add_optimizer(entry.name, dict(entry.hyperparams))
 
     def remove_optimizer(self, k: int) -> None:
         if len(self._scene.optimizers) <= 1:
@@ -480,15 +549,16 @@ class SceneModel(QtCore.QObject):
     _applying_tuning = False
 
     def apply_tuning(self, values: dict[int, dict[str, Value]], marks: dict[int, str]) -> None:
-        """Set the tuned values of each optimizer (one re-race) and mark them."""
-        self._applying_tuning = True
-        try:
-            for k, hp in values.items():
-                for name, value in hp.items():
-                    self.set_hyperparam(k, name, value)
-        finally:
-            self._applying_tuning = False
-        self.set_tuned(marks)
+        """Set the tuned values of each optimizer (one re-race) and mark them: one edit, "Tune all"."""
+        with self.edit("Tune all"):
+            self._applying_tuning = True
+            try:
+                for k, hp in values.items():
+                    for name, value in hp.items():
+                        self.set_hyperparam(k, name, value)
+            finally:
+                self._applying_tuning = False
+            self.set_tuned(marks)
 
     # ---- results and time ---------------------------------------------------------------------------------
     def set_result(self, result: RaceResult, changed: frozenset[int] | None) -> None:
@@ -531,3 +601,28 @@ class SceneModel(QtCore.QObject):
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirtyChanged.emit(dirty)
+
+
+def display_name(scene: Scene, k: int) -> str:
+    """Optimizer k's name in the app: its label, else its title, numbered when the scene races it twice."""
+    entry = scene.optimizers[k]
+    if entry.label:
+        return entry.label
+    title = get_optimizer(entry.name).title
+    # Two entries of one optimizer (a duplicate with other settings) get numbered names.
+    same = [i for i, e in enumerate(scene.optimizers) if e.name == entry.name and not e.label]
+    return title if len(same) < 2 else f"{title} #{same.index(k) + 1}"
+
+
+def _kept_rows(old: list[OptimizerEntry], new: list[OptimizerEntry]) -> list[int] | None:
+    """The rows of `old` that make `new` when the others are dropped (colours aside: a removal fixes them), or
+    None when `new` is not `old` less some rows."""
+    kept, i = [], 0
+    for entry in new:
+        while i < len(old) and (old[i].name, old[i].hyperparams) != (entry.name, entry.hyperparams):
+            i += 1
+        if i == len(old):
+            return None
+        kept.append(i)
+        i += 1
+    return kept

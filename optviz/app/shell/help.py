@@ -21,6 +21,8 @@ Ctrl+drag to pan, the wheel to zoom.</li>
 the map to set both); Tune all gives every optimizer the same search budget and sets each one's best.</li>
 <li><b>Change the surface</b> on the right: analytic surfaces, your own formula, or the real loss of a small
 network. View &gt; Basins of attraction colours the surface by where an optimizer ends from each start.</li>
+<li><b>Changed your mind?</b> Edit &gt; Undo (Ctrl+Z) takes back the last edit of the race: an added or
+removed optimizer, a slider's whole drag, the surface, the start, Tune all; Ctrl+Shift+Z redoes it.</li>
 <li><b>Examples</b> are under File &gt; Open Example; File &gt; Export Video saves the race as MP4 or GIF.</li>
 </ol>
 """

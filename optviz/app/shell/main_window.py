@@ -23,6 +23,7 @@ from optviz.app.readouts.memory_chart import MemoryChart
 from optviz.app.shell.about import show_about
 from optviz.app.shell.files import FileActions
 from optviz.app.shell.help import show_help
+from optviz.app.shell.undo import SceneHistory
 from optviz.app.surface.surface_panel import SurfacePanel
 from optviz.app.sweep.sensitivity_panel import SensitivityPanel
 from optviz.app.training.training_panel import TrainingPanel
@@ -107,6 +108,7 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(0, self.docks["charts"].raise_)  # the race's charts stay in front at start
         self.files = FileActions(self.model, self, self.settings, before_save=self.view_panel.store_camera)
         self.exports = ExportActions(self.model, self, self.view_panel)
+        self.history = SceneHistory(self.model, self)
         self._build_menus()
         self._build_status_bar()
 
@@ -172,6 +174,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(file, "Export S&napshot PNG…", lambda: self.exports.export_snapshot(), tip=tip)
         file.addSeparator()
         self._action(file, "&Quit", self.close, keys.Quit)
+
+        edit = bar.addMenu("&Edit")
+        # Qt names them after the step ("Undo Remove Adam") and greys them when there is none. A text box with
+        # the focus takes Ctrl+Z for its own undo first (it accepts the shortcut override), as it should.
+        self.undo_action = self.history.stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(QtGui.QKeySequence.keyBindings(keys.Undo))
+        self.redo_action = self.history.stack.createRedoAction(self, "&Redo")
+        redo = QtGui.QKeySequence("Ctrl+Shift+Z")  # first, so menus and the help name it on every platform
+        others = [k for k in QtGui.QKeySequence.keyBindings(keys.Redo) if k != redo]
+        self.redo_action.setShortcuts([redo, *others])
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
 
         race = bar.addMenu("&Race")
         race.addAction(self.transport_bar.play_action)

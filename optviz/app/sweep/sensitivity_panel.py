@@ -9,7 +9,9 @@ Three pages:
   side on one colour scale, each titled with the share of its runs that reach the minimum.
 - **Tuning**: after "Tune all", the objective against the learning rate per optimizer (log-log), the
   objective and budget written on the chart; the sliders are set to each optimizer's best, marked "tuned" in
-  the leaderboard, and "Undo tuning" restores them. The button's menu adds each optimizer's second
+  the leaderboard, and "Undo tuning" restores them. Tune all and Undo tuning are each one step of Edit >
+  Undo too; the button is live while some tuned optimizer's settings differ from before Tune all (a Ctrl+Z
+  that gave them back greys it, a redo lights it). The button's menu adds each optimizer's second
   hyperparameter to the search (the curve is then the one through the best value of it).
 
 Maps recompute when the surface, its parameters, the starts, the step count, the seed, the tolerance or the
@@ -228,7 +230,10 @@ class SensitivityPanel(QtWidgets.QWidget):
         model.selectionChanged.connect(lambda _k: self._selection_changed())
         model.optimizerChanged.connect(self._optimizer_changed)
         model.sceneReplaced.connect(self._selection_changed)
+        model.sceneReplaced.connect(self._forget_tuning)
         model.optimizersReset.connect(self._selection_changed)
+        for signal in (model.optimizerChanged, model.optimizersReset):
+            signal.connect(lambda *_: self.undo_button.setEnabled(self._tuning_undoable()))
         self._selection_changed()
 
     # ---- what to sweep -------------------------------------------------------------------------------------
@@ -607,8 +612,8 @@ class SensitivityPanel(QtWidgets.QWidget):
             f"{searched} each, the same for all</span>"
         )
         self._undo = previous
-        self.undo_button.setEnabled(True)
         self.model.apply_tuning(values, marks)
+        self.undo_button.setEnabled(self._tuning_undoable())
         # Where the best learning rate moves with the step budget, a short race would pick another winner.
         budgets = sorted(self.tune_results[0][1].by_budget) if self.tune_results else []
         moves = []
@@ -626,19 +631,29 @@ class SensitivityPanel(QtWidgets.QWidget):
     def undo_tuning(self) -> None:
         if self._undo is None:
             return
-        for k, old in self._undo.items():
-            if k >= len(self.model.optimizers):
-                continue
-            current = self.model.optimizers[k].hyperparams
-            gone = [n for n in current if n not in old]
-            if gone:
-                self.model.reset_hyperparams(k, gone)
-            for name, value in old.items():
-                self.model.set_hyperparam(k, name, value)
+        with self.model.edit("Undo tuning"):  # one step of Edit > Undo, whose redo tunes again
+            for k, old in self._undo.items():
+                if k >= len(self.model.optimizers):
+                    continue
+                current = self.model.optimizers[k].hyperparams
+                gone = [n for n in current if n not in old]
+                if gone:
+                    self.model.reset_hyperparams(k, gone)
+                for name, value in old.items():
+                    self.model.set_hyperparam(k, name, value)
+            self.model.set_tuned({})
+        self.undo_button.setEnabled(False)
+        self.info.setText("Tuning undone: every optimizer has its settings from before.")
+
+    def _tuning_undoable(self) -> bool:
+        """Some tuned optimizer has other settings than it had before Tune all."""
+        optimizers = self.model.optimizers
+        undo = self._undo or {}
+        return any(k < len(optimizers) and optimizers[k].hyperparams != old for k, old in undo.items())
+
+    def _forget_tuning(self) -> None:
         self._undo = None
         self.undo_button.setEnabled(False)
-        self.model.set_tuned({})
-        self.info.setText("Tuning undone: every optimizer has its settings from before.")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
