@@ -26,6 +26,9 @@ CHROME_PX = 2 * 10 + 2  # the style sheet's side padding and border
 
 
 class Legend(QtWidgets.QLabel):
+    #: After each placement (the picture changed: camera, race, size): other overlays re-check their places.
+    placed = QtCore.Signal()
+
     def __init__(self, model: SceneModel, parent: QtWidgets.QWidget, scene_view=None) -> None:
         super().__init__(parent)
         self.model = model
@@ -132,6 +135,7 @@ class Legend(QtWidgets.QLabel):
         if parent is None or parent.width() < 2 * self.width():
             self.corner = "top-left"
             self.move(MARGIN, MARGIN)
+            self.placed.emit()
             return
         corners = self.corners()
         # Other boxes over the view (the basins' key, the plane warning) keep their places.
@@ -146,6 +150,7 @@ class Legend(QtWidgets.QLabel):
         if self.corner not in cost or cost[best] < cost[self.corner]:  # a real gain only: no jumping about
             self.corner = best
         self.move(corners[self.corner].topLeft())
+        self.placed.emit()
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
         kind = event.type()

@@ -41,6 +41,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.gl.setToolTip("")  # a tooltip would pop over the scene; the help is in the View menu and the README
         layout.addWidget(self.gl)
         self.legend = Legend(model, self.gl, self.scene_view)
+        self.legend.placed.connect(self._place_hint)
         self.hint = QtWidgets.QLabel(HINT_3D, self.gl)
         self.hint.setObjectName("view_hint")
         self.hint.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -102,7 +103,6 @@ class ViewPanel(QtWidgets.QWidget):
     def _view_options(self) -> None:
         self._rebuild_surface_soon.flush()  # a pending rebuild first: the options apply to the new surface
         apply_view_options(self.scene_view, self.model.scene, self.model.surface)
-        self.hint.setText(HINT_2D if self.model.scene.view.top_down else HINT_3D)
         self._place_overlays()
 
     def _result(self, changed: frozenset[int] | None) -> None:
@@ -219,11 +219,26 @@ class ViewPanel(QtWidgets.QWidget):
             self.model.set_start(*xy)
 
     def _place_overlays(self) -> None:
-        self.hint.adjustSize()
-        self.hint.move(self.gl.width() - self.hint.width() - 12, self.gl.height() - self.hint.height() - 8)
+        self._place_hint()
         self.plane_warning.place()
         self.basins.place()
         self.computing.place()
+
+    def _place_hint(self) -> None:
+        """Bottom right, and only where it covers nothing of the picture (in 2-D the map and its x title fill the
+        view: the mouse hint would sit on top of them; it is in Help > Getting started as well)."""
+        self.hint.setText(HINT_2D if self.model.scene.view.top_down else HINT_3D)
+        self.hint.adjustSize()
+        self.hint.move(self.gl.width() - self.hint.width() - 12, self.gl.height() - self.hint.height() - 8)
+        pixels, _weights = self.scene_view.occupied_pixels((self.gl.width(), self.gl.height()))
+        r = self.hint.geometry().adjusted(-4, -4, 4, 4)
+        covered = (
+            (pixels[:, 0] >= r.left())
+            & (pixels[:, 0] <= r.right())
+            & (pixels[:, 1] >= r.top())
+            & (pixels[:, 1] <= r.bottom())
+        )
+        self.hint.setVisible(not covered.any())
 
     # ---- camera ------------------------------------------------------------------------------------------
     def reset_camera(self) -> None:
