@@ -134,8 +134,17 @@ def test_memory_stays_a_window_and_checkpoints():
     early = inspector.nbytes
     inspector.record(600)
     assert inspector.held_steps == list(range(551, 601))
-    # Only two more checkpoints (Adam's state: 5 numbers) on top of the same 50 records.
-    assert inspector.nbytes - early <= 2 * 5 * 8
+    # Only two more checkpoints (Adam's state: three small arrays) on top of the same 50 records.
+    assert 0 < inspector.nbytes - early < 2 * 1000
+
+
+def test_heavy_records_are_kept_within_the_byte_budget():
+    """L-BFGS keeps 100 pairs of history: its records are big, so fewer of them are held."""
+    inspector = StepInspector(get_surface("rosenbrock"), config("lbfgs"), START, window=100, window_bytes=300_000)
+    inspector.record(130)
+    held = inspector.held_steps
+    assert held[-1] == 130 and held == list(range(held[0], 131)) and 1 < len(held) < 100
+    assert sum(inspector.record(n).nbytes for n in held) <= 300_000
 
 
 def test_steps_that_do_not_exist_are_refused_in_one_line():

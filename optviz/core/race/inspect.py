@@ -8,13 +8,16 @@ entry of `optimizer.state[p]` by torch's own name, cloned (plus the parameter-gr
 in `group_state`, Prodigy's d).
 
 Memory: races record nothing. A `StepInspector` re-runs its one run lazily, up to the step asked for, and keeps
-the records of the last `window` steps it stepped through plus a copy of the optimizer every `checkpoint_every`
-steps, so a jump back re-runs at most that many steps and what it holds stays flat in the run's length.
+the records of the last `window` steps before it (at most `WINDOW_BYTES` of them) plus a copy of the optimizer
+every `checkpoint_every` steps, so a jump back re-runs at most that many steps and what it holds stays flat in the
+run's length: at step 10,000 about 0.6 MB for Adam or Shampoo, 6 MB for L-BFGS (100 pairs of history per record),
+where recording every step would take 10 MB and 490 MB.
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,8 +38,10 @@ if TYPE_CHECKING:
 
 #: Steps between copies of the optimizer: a jump back re-runs at most this many library steps (Adam: ~25 ms).
 CHECKPOINT_EVERY = 256
-#: Records kept around the last step asked for (a cursor scrubbing back and forth finds them ready).
+#: Records kept around the last step asked for (a cursor scrubbing back and forth finds them ready), and the
+#: bytes they may take: L-BFGS's history makes one record ~50 KB, where Adam's or Shampoo's take ~1 KB.
 WINDOW = 512
+WINDOW_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,8 @@ class StepRecord:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the numbers it holds (arrays' data; Python objects' overhead not counted)."""
-        return 4 * 16 + _nbytes(list(self.state.values()))
+        """Bytes it holds, Python objects included (`sys.getsizeof`)."""
+        return _nbytes([self.before, self.after, self.gradient, self.gradient_at, *self.state.values()])
 
     def derived(self, spec: OptimizerSpec, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """The registry's derived quantities for this step (Adam: m̂, v̂, the denominator, the step), or {}."""
@@ -71,11 +76,9 @@ class StepRecord:
 
 
 def _nbytes(value: Any) -> int:
-    if isinstance(value, np.ndarray):
-        return value.nbytes
     if isinstance(value, list):
-        return sum(_nbytes(v) for v in value)
-    return 8
+        return sys.getsizeof(value) + sum(_nbytes(v) for v in value)
+    return sys.getsizeof(value)
 
 
 def _snapshot(value: Any) -> Any:
@@ -123,8 +126,9 @@ class _Run:
         clone.point = self.point.copy()
         return clone
 
-    def step(self) -> StepRecord:
-        """Take step t + 1; raises one of the library's numeric errors where the library does."""
+    def step(self, keep: bool = True) -> StepRecord | None:
+        """Take step t + 1 and return its record (None when not `keep`: snapshotting L-BFGS's history costs more
+        than its step); raises one of the library's numeric errors where the library does."""
         import torch
 
         spec, surface, param = self.spec, self.surface, self.param
@@ -152,26 +156,28 @@ class _Run:
         with torch.no_grad():
             drawn = spec.eval_point(self.opt, [param])[0] if spec.eval_point is not None else param
             after = drawn.detach().numpy().reshape(2).copy()
+        self.t += 1
+        before, self.point = self.point, after
+        if not keep:
+            return None
         state = {k: self.opt.param_groups[0][k] for k in spec.group_state if k in self.opt.param_groups[0]}
         state.update(self.opt.state[param])
-        self.t += 1
-        record = StepRecord(
+        return StepRecord(
             step=self.t,
-            before=self.point,
+            before=before,
             after=after,
             gradient=seen[0][1],
             gradient_at=seen[0][0],
             state={k: _snapshot(v) for k, v in state.items()},
         )
-        self.point = after
-        return record
 
 
 class StepInspector:
     """Records of one run, made on demand (see the module doc): `record(n)` is step n.
 
     `limit` is the last step that may be asked for (the race's step count); `noise` (limit, 2) is the gradient
-    noise this start sees in its race (`race_noise`)."""
+    noise this start sees in its race (`race_noise`). It keeps at most `window` records and `window_bytes` of
+    them (always the one asked for last)."""
 
     def __init__(
         self,
@@ -183,6 +189,7 @@ class StepInspector:
         limit: int | None = None,
         checkpoint_every: int = CHECKPOINT_EVERY,
         window: int = WINDOW,
+        window_bytes: int = WINDOW_BYTES,
     ) -> None:
         self.spec = get_optimizer(config.optimizer)
         if not self.spec.on_surfaces:
@@ -192,6 +199,8 @@ class StepInspector:
         self.limit = limit
         self.checkpoint_every = max(1, checkpoint_every)
         self.window = max(1, window)
+        self.window_bytes = window_bytes
+        self._held_bytes = 0
         self._box = escape_radius(surface)
         self._live = _Run(self.spec, config.hyperparams, surface, np.asarray(start, dtype=np.float64), noise, seed)
         self._checkpoints: dict[int, _Run] = {0: self._live.copy()}
@@ -213,30 +222,34 @@ class StepInspector:
         if hit is not None:
             self._records.move_to_end(n)
             return hit
-        if not (self._live.t < n and n - self._live.t <= self.checkpoint_every):
-            base = max(t for t in self._checkpoints if t < n)
+        base = max(t for t in self._checkpoints if t < n)
+        if not base <= self._live.t < n:  # the live run is not the nearest run ahead of n: start from the copy
             self._live = self._checkpoints[base].copy()
         while self._live.t < n:
-            self._step_live()
+            # Steps more than a window before n would be dropped at once: not recorded at all.
+            self._step_live(keep=n - self._live.t <= self.window)
             self._refuse_beyond_divergence(n)
         return self._records[n]
 
-    def _step_live(self) -> None:
+    def _step_live(self, keep: bool) -> None:
         t = self._live.t + 1
         try:
-            record = self._live.step()
+            record = self._live.step(keep)
         except NUMERIC_ERRORS as exc:
             self._diverged(t - 1, t, f"{self.spec.title} raised {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
             return
-        self._records[t] = record
-        self._records.move_to_end(t)
-        while len(self._records) > self.window:
-            self._records.popitem(last=False)
         if t % self.checkpoint_every == 0 and t not in self._checkpoints:
             self._checkpoints[t] = self._live.copy()
-        reason = self._bad_point(record.after)
+        reason = self._bad_point(self._live.point)
         if reason:
             self._diverged(t, t, reason)
+        if record is None:
+            return
+        old = self._records.pop(t, None)  # a step re-run from a checkpoint replaces its earlier record
+        self._held_bytes += record.nbytes - (old.nbytes if old is not None else 0)
+        self._records[t] = record
+        while len(self._records) > 1 and (len(self._records) > self.window or self._held_bytes > self.window_bytes):
+            self._held_bytes -= self._records.popitem(last=False)[1].nbytes
 
     def _bad_point(self, point: np.ndarray) -> str:
         """Why the race counts this point as diverged ("" when it does not): its test in `engine.score`."""
@@ -268,9 +281,8 @@ class StepInspector:
     @property
     def nbytes(self) -> int:
         """Bytes of the records and checkpoints it holds now (state arrays' data)."""
-        held = sum(r.nbytes for r in self._records.values())
         per_checkpoint = _nbytes([_snapshot(v) for v in self._live.opt.state[self._live.param].values()])
-        return held + len(self._checkpoints) * per_checkpoint
+        return self._held_bytes + len(self._checkpoints) * per_checkpoint
 
 
 def record_steps(
@@ -283,7 +295,9 @@ def record_steps(
 ) -> list[StepRecord]:
     """Every step 1..`steps` of one run, or up to the step where it broke (a library error ends the list
     before that step; a bad point ends it with that step's record)."""
-    inspector = StepInspector(surface, config, start, seed, noise, limit=steps, window=max(1, steps))
+    inspector = StepInspector(
+        surface, config, start, seed, noise, limit=steps, window=max(1, steps), window_bytes=sys.maxsize
+    )
     records = []
     for n in range(1, steps + 1):
         try:
