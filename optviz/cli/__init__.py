@@ -28,7 +28,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from optviz.cli import argtypes, export_cmd, landscape_cmd, list_cmd, race_cmd, sweep_cmd, train_cmd
+    from optviz.cli import argtypes, export_cmd, inspect_cmd, landscape_cmd, list_cmd, race_cmd, sweep_cmd, train_cmd
 
     parser = OneLineParser(
         prog="optviz",
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     list_cmd.add_parser(sub)
     race_cmd.add_parser(sub)
+    inspect_cmd.add_parser(sub)
     train_cmd.add_parser(sub)
     export_cmd.add_parser(sub)
     landscape_cmd.add_parser(sub)
@@ -98,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 HEADLESS_COMMANDS = (
-    "optviz export, optviz race, optviz sweep, optviz basins, optviz tune, optviz landscape, optviz train, optviz list"
+    "optviz export, optviz race, optviz inspect, optviz sweep, optviz basins, optviz tune, optviz landscape, "
+    "optviz train, optviz list"
 )
 
 

@@ -27,6 +27,7 @@ def optimizer_rows() -> list[dict[str, Any]]:
             "source": s.source,
             "description": s.description,
             "update_rule": s.update_rule,
+            "step_note": s.step_note,
             "elementwise": s.elementwise,
             "fast_path": s.fast is not None,
             "needs": [n for n, on in (("closure", s.needs_closure), ("hvp", s.needs_hvp), ("2d", s.needs_2d)) if on],

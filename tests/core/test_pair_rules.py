@@ -51,12 +51,6 @@ SURFACE_LR: dict[str, dict[str, float]] = {
     "novograd": {"rosenbrock": 1e-2, "beale": 1e-2, "saddle": 1e-2},
 }
 
-#: name -> values the library keeps in its parameter group rather than in `opt.state[p]` (one optimizer per start,
-#: so they belong to the start): compared as state entries too.
-GROUP_STATE: dict[str, tuple[str, ...]] = {
-    "prodigy": ("d", "d_max", "d_hat", "d_numerator", "d_de_nom"),
-}
-
 #: name -> list of (id, overrides); the first entry is the library default.
 CONFIGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "novograd": [
@@ -169,7 +163,8 @@ def library_run(name: str, config: str, surface: str, nudge: int = 0):
                 break
             xy = p.detach().numpy().reshape(2)
             points[t, m] = xy
-            group = {key: opt.param_groups[0][key] for key in GROUP_STATE.get(name, ()) if key in opt.param_groups[0]}
+            # Values the library keeps in its parameter group (one optimizer per start: they belong to the start).
+            group = {key: opt.param_groups[0][key] for key in spec.group_state if key in opt.param_groups[0]}
             states[t][m] = _state_arrays({**group, **opt.state[p]})
             if not (np.isfinite(xy).all() and np.abs(xy).max() <= LIMIT):
                 break

@@ -1,8 +1,9 @@
 """The optimizer registry: one row per optimizer (see `table.py`), looked up by name.
 
 A row (`OptimizerSpec`) carries everything about its optimizer: the library builder, its fast rule's factory
-(`fast_rules/`), its per-surface default learning rates (`default_lrs.toml`, joined in here at import) and its
-state-bytes rule. Code asks the row: `spec.fast(hp)`, `spec.default_lr(surface)`, `spec.state_bytes(hp)`.
+(`fast_rules/`), its per-surface default learning rates (`default_lrs.toml`) and step notes (`step_notes.py`),
+both joined in here at import, and its state-bytes rule. Code asks the row: `spec.fast(hp)`,
+`spec.default_lr(surface)`, `spec.state_bytes(hp)`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import replace
 from optviz.core.lookup import lookup
 from optviz.core.optimizers.default_lrs import read_surface_lrs
 from optviz.core.optimizers.spec import FastRule, OptimizerSpec, PairRule
+from optviz.core.optimizers.step_notes import STEP_NOTES
 from optviz.core.optimizers.table import OPTIMIZERS
 
 __all__ = ["REGISTRY", "FastRule", "OptimizerSpec", "PairRule", "get_optimizer", "surface_optimizers"]
@@ -19,7 +21,9 @@ __all__ = ["REGISTRY", "FastRule", "OptimizerSpec", "PairRule", "get_optimizer",
 
 def _build_registry() -> dict[str, OptimizerSpec]:
     lrs = read_surface_lrs()
-    return {s.name: replace(s, surface_lr=lrs.get(s.name, {})) for s in OPTIMIZERS}
+    return {
+        s.name: replace(s, surface_lr=lrs.get(s.name, {}), step_note=STEP_NOTES.get(s.name, "")) for s in OPTIMIZERS
+    }
 
 
 REGISTRY: dict[str, OptimizerSpec] = _build_registry()

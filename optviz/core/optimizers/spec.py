@@ -88,6 +88,12 @@ class PairRule:
 #: them once, by name, and closes over the constants worked out from them.
 FastRuleFactory = Callable[[Mapping[str, Value]], FastRule | PairRule]
 
+#: Works out what a step inspector shows beside the raw state (Adam: m̂, v̂, the denominator, the step per
+#: coordinate) from `(hp, state, gradient, point, t)`: the resolved hyperparameters, the library's state after
+#: step t (numpy arrays by torch's names, `core/race/inspect.py`), the gradient the optimizer was given and the
+#: parameter it stepped from. Returns name -> value (arrays shaped like the parameter).
+DerivedRule = Callable[[Mapping[str, Value], Mapping[str, Any], Any, Any, int], dict[str, Any]]
+
 
 @dataclass(frozen=True)
 class OptimizerSpec:
@@ -140,6 +146,14 @@ class OptimizerSpec:
     #: Constraints between hyperparameters that no single range can say: (check, message) pairs, `check(hp)`
     #: true when the resolved values are fine; `message` is formatted with them (Rprop: step_min <= step_max).
     constraints: tuple[tuple[Callable[[Mapping[str, Value]], bool], str], ...] = ()
+    #: Two plain sentences on what one step of it shows in the step inspector ("" where none is written yet);
+    #: written in `step_notes.py`, joined in here at import.
+    step_note: str = ""
+    #: Quantities the step inspector works out from the state where they are cheap (None: the raw state only).
+    derived: DerivedRule | None = field(default=None, repr=False)
+    #: Values the library keeps in its parameter group rather than in `optimizer.state[p]` that belong to the
+    #: run all the same (Prodigy's distance estimate d): recorded and compared with the state.
+    group_state: tuple[str, ...] = ()
 
     def state_bytes(self, hp: Mapping[str, Value] | None = None) -> float:
         """Theoretical optimizer-state bytes per parameter for these hyperparameters (defaults when None)."""

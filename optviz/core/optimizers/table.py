@@ -10,6 +10,7 @@ wins: `tests/core/test_registry.py` checks every default against the library's s
 
 from __future__ import annotations
 
+from optviz.core.optimizers import derived
 from optviz.core.optimizers.fast_rules import (
     curvature,
     layerwise,
@@ -20,7 +21,7 @@ from optviz.core.optimizers.fast_rules import (
     torch_optim,
 )
 from optviz.core.optimizers.library import builder
-from optviz.core.optimizers.spec import FastRuleFactory, OptimizerSpec
+from optviz.core.optimizers.spec import DerivedRule, FastRuleFactory, OptimizerSpec
 from optviz.core.params import Param, Schema
 
 # --- Shared hyperparameter definitions (same meaning everywhere, so one definition each) -------------------
@@ -73,7 +74,15 @@ _FOR_LOOP = {"foreach": False}  # the single-tensor path: the one our fast rules
 
 
 def _adam_family(
-    name: str, title: str, cls: str, description: str, rule: str, wd: float, lr_: float, fast: FastRuleFactory
+    name: str,
+    title: str,
+    cls: str,
+    description: str,
+    rule: str,
+    wd: float,
+    lr_: float,
+    fast: FastRuleFactory,
+    parts: DerivedRule,
 ) -> OptimizerSpec:
     return OptimizerSpec(
         name=name,
@@ -87,6 +96,7 @@ def _adam_family(
         ),
         build=builder(cls, _FOR_LOOP),
         fast=fast,
+        derived=parts,
         implementations=("for-loop", "foreach", "fused"),
         state_bytes_per_param=8.0,
         state_bytes_rule=lambda hp: 12.0 if hp["amsgrad"] else 8.0,  # AMSGrad keeps max v̂ too
@@ -125,6 +135,7 @@ SGD = OptimizerSpec(
     ),
     build=builder("torch.optim.SGD", _FOR_LOOP),
     fast=torch_optim.sgd,
+    derived=derived.sgd,
     implementations=("for-loop", "foreach", "fused"),
     state_bytes_per_param=4.0,
     state_bytes_rule=lambda hp: 4.0 if hp["momentum"] > 0 else 0.0,  # no momentum: no buffer at all
@@ -139,6 +150,7 @@ ADAM = _adam_family(
     0.0,
     1e-3,
     torch_optim.adam,
+    derived.adam,
 )
 
 ADAMW = _adam_family(
@@ -150,6 +162,7 @@ ADAMW = _adam_family(
     0.01,
     1e-3,
     torch_optim.adamw,
+    derived.adamw,
 )
 
 OPTIMIZERS: tuple[OptimizerSpec, ...] = (
@@ -179,6 +192,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("torch.optim.Adagrad", _FOR_LOOP),
         fast=torch_optim.adagrad,
+        derived=derived.adagrad,
         implementations=("for-loop", "foreach", "fused"),
         state_bytes_per_param=4.0,
     ),
@@ -200,6 +214,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         ),
         build=builder("torch.optim.RMSprop", _FOR_LOOP),
         fast=torch_optim.rmsprop,
+        derived=derived.rmsprop,
         implementations=("for-loop", "foreach"),
         state_bytes_per_param=4.0,
         # v, plus a momentum buffer and the centred mean ḡ when those are on
@@ -650,6 +665,7 @@ OPTIMIZERS: tuple[OptimizerSpec, ...] = (
         fast=layerwise.prodigy,
         elementwise=False,
         batching="separate",
+        group_state=("d", "d_max", "d_hat", "d_numerator", "d_de_nom"),
         state_bytes_per_param=16.0,
     ),
     OptimizerSpec(

@@ -17,7 +17,7 @@ from optviz.core.surfaces.base import Surface
 
 # Errors a library may raise once values have gone bad (e.g. an eigendecomposition of NaNs). The run is
 # then marked diverged with the message; anything else is a bug and propagates.
-_NUMERIC_ERRORS = (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError)
+NUMERIC_ERRORS = (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 
 def run_library(
@@ -118,7 +118,7 @@ def _run_group(
                     drawn = torch.cat([q.reshape(-1, 2) for q in spec.eval_point(opt, params)])
                 else:
                     drawn = points().detach().reshape(-1, 2)
-        except _NUMERIC_ERRORS as exc:
+        except NUMERIC_ERRORS as exc:
             return [f"{spec.title} raised {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"] * len(group)
         xy = drawn.numpy()
         out[group, t] = xy
