@@ -390,6 +390,22 @@ class SceneModel(QtCore.QObject):
         self._set_dirty(True)
         self.viewOptionsChanged.emit()
 
+    def set_glyphs(self, kinds: Iterable[str]) -> None:
+        """Which state glyphs the view draws at the heads (`GLYPH_KINDS`, in that order; none turns them off)."""
+        from optviz.core.scene import GLYPH_KINDS
+
+        kinds = set(kinds)
+        unknown = kinds - set(GLYPH_KINDS)
+        if unknown:
+            self.errorRaised.emit(f"unknown state glyph {sorted(unknown)[0]!r}: one of {', '.join(GLYPH_KINDS)}")
+            return
+        ordered = [k for k in GLYPH_KINDS if k in kinds]
+        if ordered == self._scene.view.glyphs:
+            return
+        self._scene.view.glyphs = ordered
+        self._set_dirty(True)
+        self.viewOptionsChanged.emit()
+
     def set_top_down(self, on: bool) -> None:
         self._scene.view.top_down = bool(on)
         self._set_dirty(True)

@@ -99,7 +99,12 @@ class ViewOptions:
     basins: str = "off"
     basins_optimizer: int = 0  # index into the scene's optimizers
     basins_grid: int = 128  # starts per side of the basins grid
+    #: State glyphs drawn at the heads (`optviz.core.race.glyphs`): any of `GLYPH_KINDS`.
+    glyphs: list[str] = field(default_factory=list)
 
+
+#: What `ViewOptions.glyphs` may hold: the gradient, the update, the momentum, the per-coordinate scaling.
+GLYPH_KINDS = ("gradient", "update", "momentum", "scaling")
 
 #: What `ViewOptions.basins` may be.
 BASIN_MODES = ("off", "minima", "steps")
@@ -196,6 +201,8 @@ class Scene:
             view["basins"] = self.view.basins
             view["basins_optimizer"] = self.view.basins_optimizer
             view["basins_grid"] = self.view.basins_grid
+        if self.view.glyphs:
+            view["glyphs"] = list(self.view.glyphs)
         data: dict[str, Any] = {"format": FORMAT, "version": VERSION}
         if self.title:
             data["title"] = self.title
@@ -250,6 +257,9 @@ class Scene:
             raise SceneError(f"colormap {echo(self.view.colormap)} is not one of {', '.join(COLORMAPS)}")
         if self.view.basins not in BASIN_MODES:
             raise SceneError(f"basins {echo(self.view.basins)} is not one of {', '.join(BASIN_MODES)}")
+        glyphs = self.view.glyphs
+        if any(not isinstance(g, str) or g not in GLYPH_KINDS for g in glyphs) or len(set(glyphs)) != len(glyphs):
+            raise SceneError(f"view.glyphs={echo(str(glyphs))}: a list of {', '.join(GLYPH_KINDS)}, each at most once")
         if not 0 <= self.view.basins_optimizer < len(self.optimizers):
             raise SceneError(f"basins_optimizer={self.view.basins_optimizer} names no optimizer of the scene")
         if not 2 <= self.view.basins_grid <= MAX_BASINS_GRID:
@@ -273,7 +283,7 @@ _LEARNED_TYPES = {
 }
 _SURFACE_KEYS = {"name", "params"}
 _RACE_KEYS = {"steps", "seed", "tolerance", "starts", "grid"}
-_VIEW_KEYS = {"log_scale", "colormap", "top_down", "camera", "basins", "basins_optimizer", "basins_grid"}
+_VIEW_KEYS = {"log_scale", "colormap", "top_down", "camera", "basins", "basins_optimizer", "basins_grid", "glyphs"}
 _CAMERA_KEYS = {"distance", "elevation", "azimuth"}
 _OPT_KEYS = {"name", "label", "color", "enabled", "hyperparams"}
 
@@ -373,6 +383,7 @@ def scene_from_toml(text: str, source: str = "scene") -> Scene:
             basins=r.typed(view, "view", "basins", (str,), "off"),
             basins_optimizer=r.typed(view, "view", "basins_optimizer", (int,), 0),
             basins_grid=r.typed(view, "view", "basins_grid", (int,), 128),
+            glyphs=list(r.typed(view, "view", "glyphs", (list,), [])),
         ),
     )
     if "learned" in data:

@@ -90,10 +90,15 @@ class SceneView(QtCore.QObject):
         self.starts = MarkerItem(depth_bias=0.008, xray=0.6)
         self.minima = MarkerItem(depth_bias=0.01)
         self.heads = MarkerItem(depth_bias=0.012, xray=0.8)  # a head behind a hill is still found
+        # State glyphs (arrows and shapes at the heads): thin lines, and thick ones for the update applied.
+        glyph_style = {"outline": 1.0, "tail_alpha": 1.0, "taper": 1.0, "fade": 1.0, "shade": 0.0, "xray": 0.35}
+        self.glyphs = TrailItem(width=2.0, depth_bias=0.016, **glyph_style)
+        self.glyph_updates = TrailItem(width=3.6, depth_bias=0.018, **glyph_style)
         static = (self.surface_item, self.axes, *self.axes.childItems(), self.starts, self.minima)
         for item in static:
             item.static_layer = True
-        for depth, item in enumerate((self.surface_item, self.axes, self.starts, self.minima, self.trails, self.heads)):
+        layers = (self.surface_item, self.axes, self.starts, self.minima, self.trails, self.glyphs, self.glyph_updates)
+        for depth, item in enumerate((*layers, self.heads)):
             item.setDepthValue(depth * 10)
             self.view.addItem(item)
         self.surface = None
@@ -271,6 +276,19 @@ class SceneView(QtCore.QObject):
             self.field.box_points(self._clamp(starts), TRAIL_LIFT), [r.color for r in runs], 5.5, RING
         )
         self._update_heads()
+
+    def set_glyphs(self, lines: Sequence[tuple[np.ndarray, object, bool]]) -> None:
+        """State glyphs: (polyline (n, 2) in domain units, colour, thick) each, laid on the surface like the trails
+        (thick: the update applied; see `optviz.core.race.glyphs`). An empty list removes them."""
+        thin, thick = [], []
+        if self.field is not None:
+            for xy, color, heavy in lines:
+                xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+                if len(xy) < 2 or not np.isfinite(xy).all():
+                    continue
+                (thick if heavy else thin).append((drape(self.field, self._clamp(xy), TRAIL_LIFT)[0], color))
+        for item, group in ((self.glyphs, thin), (self.glyph_updates, thick)):
+            item.set_paths([p for p, _ in group], [c for _, c in group])
 
     def _clamp(self, xy: np.ndarray) -> np.ndarray:
         (x0, x1), (y0, y1) = self.field.domain

@@ -175,6 +175,10 @@ class TrailItem(SceneItem):
         self._visible = [True] * len(self._paths)
         self._rebuild()
 
+    @property
+    def path_count(self) -> int:
+        return len(self._paths)
+
     def set_colors(self, colors: Sequence) -> None:
         if len(colors) != len(self._paths):
             raise ValueError(f"{len(self._paths)} paths but {len(colors)} colours")

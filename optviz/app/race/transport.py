@@ -176,6 +176,7 @@ class TransportBar(QtWidgets.QWidget):
         self.total.valueChanged.connect(model.set_steps)
         row.addWidget(self.total)
 
+        self._row = row
         transport.playingChanged.connect(self._show_playing)
         transport.speedChanged.connect(self._show_speed)
         model.cursorChanged.connect(self._show_cursor)
@@ -188,6 +189,17 @@ class TransportBar(QtWidgets.QWidget):
     def _scrubbed(self, value: int) -> None:
         self.transport.pause()
         self.model.set_cursor(value)
+
+    def add_menu_button(self, text: str, menu: QtWidgets.QMenu, tip: str) -> QtWidgets.QToolButton:
+        """A button at the row's end that opens `menu` (the view's options, e.g. the state glyphs)."""
+        button = QtWidgets.QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setMenu(menu)
+        button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self._row.addWidget(button)
+        return button
 
     def _show_playing(self, playing: bool) -> None:
         self.play_action.setIcon(icon("pause" if playing else "play"))

@@ -27,6 +27,7 @@ from optviz.app.shell.undo import SceneHistory
 from optviz.app.surface.surface_panel import SurfacePanel
 from optviz.app.sweep.sensitivity_panel import SensitivityPanel
 from optviz.app.training.training_panel import TrainingPanel
+from optviz.app.view.glyph_layer import glyph_menu
 from optviz.app.view.view_panel import ViewPanel
 from optviz.app.widgets import theme
 from optviz.resources import example_scenes
@@ -232,6 +233,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.model.viewOptionsChanged.connect(sync_basins)
         self.model.sceneReplaced.connect(sync_basins)
+        self.glyph_menu = glyph_menu(self.model, self)
+        view.addMenu(self.glyph_menu)
+        self.transport_bar.add_menu_button(
+            "Glyphs", self.glyph_menu, "State glyphs at the heads: gradient, update, ..."
+        )
         view.addSeparator()
         tip = "Train a real model with several optimizers: loss, speed and memory"
         self._action(view, "&Training panel", self.show_training, "Ctrl+Shift+T", tip)

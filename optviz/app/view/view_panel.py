@@ -17,6 +17,7 @@ from optviz.app.learned.learned_warning import PlaneWarning
 from optviz.app.model import SceneModel
 from optviz.app.view.basins_layer import BasinsLayer
 from optviz.app.view.computing_overlay import ComputingOverlay
+from optviz.app.view.glyph_layer import GlyphLayer
 from optviz.app.view.legend import Legend
 from optviz.render import SceneView
 from optviz.render.scene_setup import SURFACE_RESOLUTION, apply_camera, apply_race, apply_surface, apply_view_options
@@ -50,6 +51,7 @@ class ViewPanel(QtWidgets.QWidget):
         self.plane_warning = PlaneWarning(model, self.gl)  # learned surfaces: says when the plane misleads
         self.basins = BasinsLayer(model, self.scene_view, self.gl)  # View > Basins of attraction
         self.computing = ComputingOverlay(model, self.gl)  # no result yet: what is being computed, and Cancel
+        self.glyph_layer = GlyphLayer(model, self.scene_view, self.gl)  # View > State glyphs
         self.gl.installEventFilter(self)
         self._press: QtCore.QPointF | None = None
         self._dragging_start = False
@@ -222,6 +224,7 @@ class ViewPanel(QtWidgets.QWidget):
         self._place_hint()
         self.plane_warning.place()
         self.basins.place()
+        self.glyph_layer.place()
         self.computing.place()
 
     def _place_hint(self) -> None:
