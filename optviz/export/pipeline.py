@@ -22,6 +22,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from optviz.core.errors import OptvizError
 from optviz.core.race.result import RaceResult
 from optviz.core.scene import Scene
 from optviz.export.captions import run_captions
@@ -138,11 +139,16 @@ class ExportJob:
                 cameras = [timeline.camera_at(int(i), base, settings.camera) for i in sample] if moving else []
                 r = overlay.legend_rect
                 view.set_lens(*view.lens_clear_of((r.left(), r.top(), r.right(), r.bottom()), (w, h), cameras))
+            glyphs = None
+            if self.scene.view.glyphs and not self.scene.is_learned:  # learned races have no library steps here
+                glyphs = FrameGlyphs(self.scene, self.colors)
             for i in range(timeline.frames):
                 if moving:
                     view.set_camera_state(timeline.camera_at(i, base, settings.camera))
                 step = timeline.step_at(i)
                 view.set_cursor(step)
+                if glyphs is not None:
+                    glyphs.apply(view, step, surface.domain)
                 rgba = view.render_image(w, h, supersample)  # a fresh array: safe to hand to the encoder
                 rgba[..., 3] = 255  # opaque: overlays paint it as premultiplied, encoders ignore alpha
                 overlay.paint(rgba, step)
@@ -215,3 +221,29 @@ class ExportJob:
             for progress in steps:
                 last = progress
         return last
+
+
+class FrameGlyphs:
+    """The state glyphs of an exported race, frame by frame (the scene's view asks for them): one library
+    `StepInspector` per optimizer (first start), stepped forward as the frames advance (`core/race/inspect.py`)."""
+
+    def __init__(self, scene: Scene, colors: Sequence[str]) -> None:
+        from optviz.core.race.inspect import scene_inspector
+
+        self.scene, self.colors = scene, list(colors)
+        self.inspectors = [scene_inspector(scene, k, 0) for k in range(len(scene.optimizers))]
+
+    def apply(self, view, cursor: float, domain) -> None:
+        from optviz.core.optimizers import get_optimizer
+        from optviz.core.race.glyphs import step_for_cursor, step_glyphs
+        from optviz.render.scene_setup import apply_glyphs
+
+        n = step_for_cursor(cursor, self.scene.steps)
+        glyphs = {}
+        for k, inspector in enumerate(self.inspectors):
+            try:
+                record = inspector.record(n)
+            except OptvizError:  # past its divergence: the head's cross says it
+                continue
+            glyphs[k] = step_glyphs(get_optimizer(inspector.config.optimizer), inspector.config.hyperparams, record)
+        apply_glyphs(view, glyphs, self.colors, self.scene.view.glyphs, domain)

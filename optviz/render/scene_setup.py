@@ -7,13 +7,15 @@ colormap, log scale, camera and trail colours for the same scene.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from optviz.core.race.glyphs import StepGlyphs, arrow_polyline, kind_scales, shape_polyline
 from optviz.core.race.result import RaceResult
 from optviz.core.scene import Camera, Scene
 from optviz.core.surfaces.base import Surface
 from optviz.core.sweep.run import StartSweep
 from optviz.render.basins import basin_rgba
+from optviz.render.item_base import rgba
 from optviz.render.scene_view import SceneView
 
 SURFACE_RESOLUTION = 256
@@ -49,6 +51,40 @@ def apply_race(view: SceneView, result: RaceResult | None, colors: Sequence[str]
         view.set_trails([])
         return
     view.set_race(result, list(colors))
+
+
+#: How each kind of state glyph is drawn: (whiter by, thick). The update applied is the thick line.
+GLYPH_STYLE = {"gradient": (0.55, False), "momentum": (0.0, False), "update": (0.0, True), "scaling": (0.3, False)}
+
+
+def apply_glyphs(
+    view: SceneView,
+    glyphs: Mapping[int, StepGlyphs],
+    colors: Sequence[str],
+    kinds: Sequence[str],
+    domain: tuple[tuple[float, float], tuple[float, float]],
+) -> dict[str, float]:
+    """Draw the state glyphs of each optimizer k (`colors[k]`) for `kinds`, one scale per kind (returned)"""
+    (x0, x1), (y0, y1) = domain
+    scales = kind_scales(glyphs.values(), min(x1 - x0, y1 - y0), kinds)
+    lines = []
+    for k, g in glyphs.items():
+        for kind in kinds:
+            pale, thick = GLYPH_STYLE[kind]
+            r, gr, b, _a = rgba(colors[k])
+            color = (r + (1 - r) * pale, gr + (1 - gr) * pale, b + (1 - b) * pale, 1.0)
+            scale = scales[kind]
+            if scale == 0.0:
+                continue
+            if kind == "scaling":
+                if g.scaling is not None:
+                    lines.append((shape_polyline(g.origin, g.scaling * scale, g.scaling_shape), color, False))
+                continue
+            vector = getattr(g, kind)
+            if vector is not None:
+                lines.extend((piece, color, thick) for piece in arrow_polyline(g.origin, vector * scale))
+    view.set_glyphs(lines)
+    return scales
 
 
 def apply_basins(view: SceneView, scene: Scene, basins: StartSweep | None) -> None:

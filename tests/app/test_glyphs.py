@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtGui
 
-from optviz.app.view.glyph_layer import step_for_cursor
+from optviz.core.race.glyphs import step_for_cursor
 
 
 def _near(image: np.ndarray, color: str, x: float, y: float, radius: int = 40, tol: float = 60.0) -> int:

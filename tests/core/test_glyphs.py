@@ -53,17 +53,17 @@ def test_rmsprop_and_adagrad_ellipses_map_the_gradient_onto_the_step():
 
 def test_lion_and_signsgd_get_the_sign_step_box():
     for name in ("lion", "signsgd"):
-        _, hp, record, g = _glyphs(name, {"lr": 0.02})
+        _, _, record, g = _glyphs(name, {"lr": 0.02})
         assert g.scaling_shape == "box"
         np.testing.assert_array_equal(g.scaling, np.diag([0.02, 0.02]))
         np.testing.assert_allclose(np.abs(record.update), 0.02, rtol=1e-12, err_msg=name)  # the box's corner
 
 
 def test_shampoo_and_soap_get_rotated_ellipses_from_their_preconditioners():
-    _, hp, record, g = _glyphs("shampoo", {"lr": 0.01})
+    _, _, record, g = _glyphs("shampoo", {"lr": 0.01})
     np.testing.assert_array_equal(g.scaling, 0.01 * np.asarray(record.state["inv_pre_cond_0"]))
     assert abs(g.scaling[0, 1]) > 0  # rotated: the preconditioner couples x and y on Rosenbrock
-    _, hp, record, g = _glyphs("soap", {"lr": 0.003}, step=12)
+    _, _, record, g = _glyphs("soap", {"lr": 0.003}, step=12)
     q = np.asarray(record.state["Q"]).reshape(2, 2)
     rotated = q.T @ g.scaling @ q  # diagonal in SOAP's eigenbasis
     assert abs(rotated[0, 1]) < 1e-6 * np.abs(rotated).max()  # Q comes from a float32 QR
@@ -96,5 +96,5 @@ def test_scene_files_keep_the_glyphs_and_refuse_unknown_ones():
     scene.view.glyphs = ["gradient", "scaling"]
     assert scene_from_toml(scene_to_toml(scene)).view.glyphs == ["gradient", "scaling"]
     scene.view.glyphs = ["gradient", "curl"]
-    with pytest.raises(SceneError, match="view.glyphs"):
+    with pytest.raises(SceneError, match=r"view\.glyphs"):
         scene.validate()

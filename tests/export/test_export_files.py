@@ -168,3 +168,16 @@ def test_a_cancel_while_finishing_a_gif_keeps_the_file_it_replaces(qapp, tmp_pat
     assert len(passes) == (1 if when == "second pass" else 0)
     assert passes == [] or passes[0].most_frames_held == 0  # the second pass stopped before its first frame
     assert out.read_bytes() == b"old gif" and [p.name for p in tmp_path.iterdir()] == ["race.gif"]
+
+
+def test_state_glyphs_are_drawn_in_exports_when_the_scene_asks(qapp, tmp_path, race_scene):
+    import dataclasses
+
+    plain = list(ExportJob(race_scene, settings(tmp_path / "x.mp4")).frames())
+    scene = dataclasses.replace(race_scene, view=dataclasses.replace(race_scene.view, glyphs=["update", "gradient"]))
+    job = ExportJob(scene, settings(tmp_path / "x.mp4"))
+    with_glyphs = list(job.frames())
+    middle = len(plain) // 2
+    changed = np.abs(with_glyphs[middle].astype(int) - plain[middle]).sum(-1) > 60
+    assert changed.sum() > 40  # arrows at the heads
+    assert near(with_glyphs[middle], RED).sum() > near(plain[middle], RED).sum()  # in Adam's colour

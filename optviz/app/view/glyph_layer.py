@@ -11,34 +11,25 @@ is and what the longest of each kind stands for (one scale per kind, shared by e
 from __future__ import annotations
 
 import html
-import math
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 from superqt.utils import qthrottled
 
 from optviz.app.model import SceneModel
 from optviz.app.readouts.metrics import format_value
 from optviz.app.sweep.sweep_worker import SweepWorker
 from optviz.core.errors import OptvizError
+from optviz.core.race.glyphs import step_for_cursor
+from optviz.render.scene_setup import apply_glyphs
 
 #: Inspectors kept (one per optimizer run with its settings): a few scenes' worth, so undo or a slider back finds
 #: its run at once.
 KEEP_INSPECTORS = 24
-LINE_STYLE = {  # kind -> (how the key names the line, whiter by, thick)
-    "gradient": ("thin, pale", 0.55, False),
-    "momentum": ("thin", 0.0, False),
-    "update": ("thick", 0.0, True),
-    "scaling": ("ellipse or box, pale", 0.3, False),
-}
-
-
-def whiter(color: str, amount: float) -> tuple[float, float, float, float]:
-    c = QtGui.QColor(color)
-    r, g, b = c.redF(), c.greenF(), c.blueF()
-    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount, 1.0)
+#: How the key names each kind's line (`render.scene_setup.GLYPH_STYLE` draws them).
+LINE_NAMES = {"gradient": "thin, pale", "momentum": "thin", "update": "thick", "scaling": "ellipse or box, pale"}
 
 
 def run_key(scene, k: int) -> tuple:
@@ -54,11 +45,6 @@ def run_key(scene, k: int) -> tuple:
         config.optimizer,
         tuple(sorted(config.hyperparams.items())),
     )
-
-
-def step_for_cursor(cursor: float, steps: int) -> int:
-    """The step the glyphs and the step inspector show at this cursor: the one taken from the head."""
-    return max(1, min(math.floor(cursor) + 1, steps))
 
 
 class InspectorCache:
@@ -160,7 +146,7 @@ class GlyphLayer(QtCore.QObject):
 
     def _deliver(self, tag: tuple, _count: int, records: dict[int, Any]) -> None:
         from optviz.core.optimizers import get_optimizer
-        from optviz.core.race.glyphs import arrow_polyline, kind_scales, shape_polyline, step_glyphs
+        from optviz.core.race.glyphs import step_glyphs
 
         n, revision = tag
         model = self.model
@@ -174,27 +160,7 @@ class GlyphLayer(QtCore.QObject):
                 continue
             hp = model.hyperparams(k)
             self.glyphs[k] = step_glyphs(get_optimizer(model.optimizers[k].name), hp, record)
-        (x0, x1), (y0, y1) = model.surface.domain
-        scales = kind_scales(self.glyphs.values(), min(x1 - x0, y1 - y0), self.kinds)
-        lines = []
-        for k, g in self.glyphs.items():
-            color = model.color(k)
-            for kind in self.kinds:
-                _title, pale, thick = LINE_STYLE[kind]
-                scale = scales[kind]
-                if scale == 0.0:
-                    continue
-                if kind == "scaling":
-                    if g.scaling is not None:
-                        lines.append(
-                            (shape_polyline(g.origin, g.scaling * scale, g.scaling_shape), whiter(color, pale), False)
-                        )
-                    continue
-                vector = getattr(g, kind)
-                if vector is not None:
-                    for piece in arrow_polyline(g.origin, vector * scale):
-                        lines.append((piece, whiter(color, pale), thick))
-        self.scene_view.set_glyphs(lines)
+        scales = apply_glyphs(self.scene_view, self.glyphs, model.colors(), self.kinds, model.surface.domain)
         self._key(scales)
         self.drawn.emit()
 
@@ -203,7 +169,7 @@ class GlyphLayer(QtCore.QObject):
 
         rows = []
         for kind in self.kinds:
-            style, _pale, _thick = LINE_STYLE[kind]
+            style = LINE_NAMES[kind]
             sizes = [g.size(kind) for g in self.glyphs.values()]
             longest = max([s for s in sizes if np.isfinite(s)], default=0.0)
             what = "none of these optimizers keeps one" if longest == 0.0 else f"longest = {format_value(longest)}"

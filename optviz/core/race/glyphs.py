@@ -15,6 +15,7 @@ across optimizers; the key says what the longest one stands for.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,11 @@ class StepGlyphs:
             return 0.0 if self.scaling is None else float(np.linalg.norm(self.scaling, 2))
         vector = getattr(self, kind)
         return 0.0 if vector is None else float(np.hypot(*vector))
+
+
+def step_for_cursor(cursor: float, steps: int) -> int:
+    """The step shown at this time cursor: the one taken from the head (the last step at the race's end)."""
+    return max(1, min(math.floor(cursor) + 1, steps))
 
 
 def step_glyphs(spec: OptimizerSpec, hp: Mapping[str, Any], record: StepRecord) -> StepGlyphs:
