@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=argtypes.integer, metavar="N", help="steps to advance before --screenshot")
     parser.add_argument(
         "--panel",
-        choices=("charts", "sensitivity", "all-optimizers", "tuning", "training"),
+        choices=("charts", "sensitivity", "all-optimizers", "tuning", "training", "inspector"),
         help="bring this panel to the front (tuning runs Tune all first); for --screenshot and at start",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)

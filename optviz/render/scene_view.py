@@ -468,6 +468,19 @@ class SceneView(QtCore.QObject):
             azimuth=state.get("azimuth"),
         )
 
+    def look_at(self, x: float, y: float) -> None:
+        """Centre the view on the surface point above domain point (x, y), keeping the distance and angles."""
+        if self.field is None or not (np.isfinite(x) and np.isfinite(y)):
+            return
+        point = self.field.box_points(self._clamp(np.array([[x, y]], dtype=np.float64)), 0.0)[0]
+        self._aim({"center": [float(v) for v in point]})
+        self.view.update()
+
+    def zoom(self, factor: float) -> None:
+        """Move the camera `factor` times as far from its centre (below 1: closer)."""
+        self._aim({"distance": float(self.view.opts["distance"]) * float(factor)})
+        self.view.update()
+
     # ---- the lens ----------------------------------------------------------------------------------------
     def set_lens(self, scale: float = 1.0, shift: tuple[float, float] = (0.0, 0.0)) -> None:
         """Scale and shift the whole picture in normalised device coordinates (see optviz.render.view);

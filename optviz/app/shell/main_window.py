@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import qdebounced
 
 from optviz.app.export.export_actions import ExportActions
+from optviz.app.inspect.inspector_panel import StepInspectorPanel
 from optviz.app.model import SceneModel
 from optviz.app.race.race_panel import RacePanel
 from optviz.app.race.scheduler import Outcome, RaceScheduler
@@ -104,7 +105,11 @@ class MainWindow(QtWidgets.QMainWindow):
         # Sensitivity (issue 14): sweeps of the selected optimizer's settings, a tab beside the charts.
         self.sensitivity = SensitivityPanel(self.model)
         self.docks["sensitivity"] = self._dock("Sensitivity", self.sensitivity, area.BottomDockWidgetArea)
+        # The step inspector (issue 16): the selected optimizer's step at the cursor, in numbers.
+        self.inspector = StepInspectorPanel(self.model, self.view_panel.step_records, self.view_panel.scene_view)
+        self.docks["inspector"] = self._dock("Step inspector", self.inspector, area.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["charts"], self.docks["sensitivity"])
+        self.tabifyDockWidget(self.docks["charts"], self.docks["inspector"])
         self.tabifyDockWidget(self.docks["charts"], self.docks["training"])
         QtCore.QTimer.singleShot(0, self.docks["charts"].raise_)  # the race's charts stay in front at start
         self.files = FileActions(self.model, self, self.settings, before_save=self.view_panel.store_camera)
@@ -239,6 +244,8 @@ class MainWindow(QtWidgets.QMainWindow):
             "Glyphs", self.glyph_menu, "State glyphs at the heads: gradient, update, ..."
         )
         view.addSeparator()
+        tip = "The selected optimizer's step at the time cursor: its rule, state and numbers"
+        self._action(view, "Step &inspector", self.docks["inspector"].raise_, "Ctrl+I", tip)
         tip = "Train a real model with several optimizers: loss, speed and memory"
         self._action(view, "&Training panel", self.show_training, "Ctrl+Shift+T", tip)
         for dock in self.docks.values():
@@ -315,6 +322,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if not self.scheduler.wait(timeout):
             return False
+        if not self.view_panel.step_records.wait(timeout):
+            return False
         self.charts.apply_pending_results()
         self.leaderboard.refresh()
         self.sensitivity.flush()
@@ -389,6 +398,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if name == "training":
             self.show_training()
+        elif name == "inspector":
+            self.docks["inspector"].raise_()
         elif name == "charts":
             self.docks["charts"].raise_()
         elif name == "tuning":
@@ -436,5 +447,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.scheduler.shutdown()
         self.sensitivity.shutdown()
         self.view_panel.basins.shutdown()
+        self.view_panel.step_records.shutdown()
         self.training_panel.shutdown()
         super().closeEvent(event)

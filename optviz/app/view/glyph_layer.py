@@ -2,98 +2,38 @@
 
 At the time cursor c the heads stand at step c; the glyphs show the step taken from there (step c + 1, or the
 last step at the end of the race): −gradient, the update applied, −momentum and the step per unit gradient
-(`optviz.core.race.glyphs`). The records come from one `StepInspector` per optimizer (its first start), made on
-a worker thread (a far jump re-runs a few hundred library steps) and kept while that run's settings stand; a race
-records nothing, so memory stays flat however long or wide the race. A key over the view says what each line
-is and what the longest of each kind stands for (one scale per kind, shared by every optimizer).
+(`optviz.core.race.glyphs`), from the records of `StepRecords` (a worker thread; a race itself records nothing).
+A key over the view says what each line is and what the longest of each kind stands for (one scale per kind,
+shared by every optimizer).
 """
 
 from __future__ import annotations
 
 import html
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
-from superqt.utils import qthrottled
 
 from optviz.app.model import SceneModel
 from optviz.app.readouts.metrics import format_value
-from optviz.app.sweep.sweep_worker import SweepWorker
-from optviz.core.errors import OptvizError
-from optviz.core.race.glyphs import step_for_cursor
+from optviz.app.view.step_records import StepRecords
 from optviz.render.scene_setup import apply_glyphs
 
-#: Inspectors kept (one per optimizer run with its settings): a few scenes' worth, so undo or a slider back finds
-#: its run at once.
-KEEP_INSPECTORS = 24
 #: How the key names each kind's line (`render.scene_setup.GLYPH_STYLE` draws them).
 LINE_NAMES = {"gradient": "thin, pale", "momentum": "thin", "update": "thick", "scaling": "ellipse or box, pale"}
-
-
-def run_key(scene, k: int) -> tuple:
-    """What optimizer k's first-start run depends on: equal keys, equal records."""
-    config = scene.run_config(k)
-    return (
-        scene.surface,
-        tuple(sorted(scene.surface_params.items())),
-        tuple(map(tuple, scene.starts)),
-        scene.grid,
-        scene.seed,
-        scene.steps,
-        config.optimizer,
-        tuple(sorted(config.hyperparams.items())),
-    )
-
-
-class InspectorCache:
-    """`StepInspector`s by run key, used from the worker thread only (one thread: no locking needed)."""
-
-    def __init__(self) -> None:
-        self._inspectors: OrderedDict[tuple, Any] = OrderedDict()
-
-    def records(self, scene, ks: list[int], n: int) -> dict[int, Any]:
-        """Step n of each optimizer k (its first start): {k: StepRecord or an error line}."""
-        from optviz.core.race.inspect import scene_inspector
-
-        out: dict[int, Any] = {}
-        for k in ks:
-            key = run_key(scene, k)
-            inspector = self._inspectors.get(key)
-            try:
-                if inspector is None:
-                    inspector = scene_inspector(scene, k, 0)
-                    self._inspectors[key] = inspector
-                    while len(self._inspectors) > KEEP_INSPECTORS:
-                        self._inspectors.popitem(last=False)
-                self._inspectors.move_to_end(key)
-                out[k] = inspector.record(n)
-            except OptvizError as exc:
-                out[k] = str(exc)
-        return out
-
-    def __len__(self) -> int:
-        return len(self._inspectors)
-
-    @property
-    def nbytes(self) -> int:
-        return sum(i.nbytes for i in self._inspectors.values())
 
 
 class GlyphLayer(QtCore.QObject):
     """See the module doc. `key` is the label over the view; `glyphs` the last {k: StepGlyphs} drawn."""
 
-    drawn = QtCore.Signal()  # after each delivery (tests, the step inspector's follow camera)
+    drawn = QtCore.Signal()  # after each delivery drawn (tests)
 
-    def __init__(self, model: SceneModel, scene_view, parent: QtWidgets.QWidget) -> None:
+    def __init__(self, model: SceneModel, scene_view, records: StepRecords, parent: QtWidgets.QWidget) -> None:
         super().__init__(parent)
         self.model = model
         self.scene_view = scene_view
-        self.cache = InspectorCache()
-        self.worker = SweepWorker(self)
-        self.worker.finished.connect(self._deliver)
-        self.worker.failed.connect(lambda _tag, message: self.model.errorRaised.emit(message))
+        self.records = records
         self.glyphs: dict[int, Any] = {}
         self.step = 0
         self.key = QtWidgets.QLabel(parent)
@@ -105,61 +45,49 @@ class GlyphLayer(QtCore.QObject):
             " border-radius: 7px; padding: 5px 9px; color: #d8dde6; font-size: 8.5pt; }"
         )
         self.key.hide()
-        self.request_soon = qthrottled(self.request, 30)  # a scrub asks at most ~30 times a second
-        model.cursorChanged.connect(self.request_soon)
-        for signal in (model.resultChanged, model.viewOptionsChanged, model.optimizerStyleChanged):
-            signal.connect(self.request_soon)
-        model.sceneReplaced.connect(self.clear)
-        model.surfaceChanged.connect(self.clear)
+        records.delivered.connect(self._deliver)
+        for signal in (model.viewOptionsChanged, model.optimizerStyleChanged, model.optimizersReset):
+            signal.connect(self._wants)
+        for signal in (model.sceneReplaced, model.surfaceChanged, model.resultChanged):
+            signal.connect(self._wants)
+        self._wants()
 
     @property
     def kinds(self) -> list[str]:
         return list(self.model.scene.view.glyphs)
 
-    def clear(self, *_args: object) -> None:
-        self.worker.cancel()
-        self.glyphs = {}
-        self.scene_view.set_glyphs([])
-        self.key.hide()
-        self.request_soon()
-
-    def request(self, *_args: object) -> None:
-        """Ask for the records of the cursor's step (the newest request cancels an older one)."""
+    def _wants(self, *_args: object) -> None:
         model = self.model
-        if not self.kinds or model.result is None:
-            if self.glyphs or self.key.isVisible():
-                self.glyphs = {}
-                self.scene_view.set_glyphs([])
-                self.key.hide()
-            return
-        if model.scene.is_learned:
-            self._show_key("State glyphs show the steps of analytic surfaces (a learned race trains real models).")
+        on = bool(self.kinds) and model.result is not None
+        if not on or model.scene.is_learned:
+            self.glyphs = {}
             self.scene_view.set_glyphs([])
-            return
-        scene = model.snapshot()
-        ks = model.shown_runs()
-        n = step_for_cursor(model.cursor, scene.steps)
-        self.worker.request((n, model.revision), lambda _c, _cancelled: self.cache.records(scene, ks, n), [1])
+            self.key.hide()
+            if on:
+                self._show_key("State glyphs show the steps of analytic surfaces (a learned race trains real models).")
+        self.records.want("glyphs", model.shown_runs() if on and not model.scene.is_learned else [])
+
+    def request(self) -> None:
+        """Ask for the cursor's step now (tests)."""
+        self.records.request()
 
     def wait(self, timeout: float = 60.0) -> bool:
-        return self.worker.wait(timeout)
+        return self.records.wait(timeout)
 
-    def _deliver(self, tag: tuple, _count: int, records: dict[int, Any]) -> None:
+    def _deliver(self, n: int, records: dict[int, Any]) -> None:
         from optviz.core.optimizers import get_optimizer
         from optviz.core.race.glyphs import step_glyphs
 
-        n, revision = tag
         model = self.model
-        if revision != model.revision or not self.kinds:
-            self.request_soon()
+        if not self.kinds or model.result is None or model.scene.is_learned:
             return
         self.step = n
         self.glyphs = {}
-        for k, record in records.items():
-            if isinstance(record, str) or k >= len(model.optimizers):
+        for k in model.shown_runs():
+            record = records.get(k)
+            if record is None or isinstance(record, str):
                 continue
-            hp = model.hyperparams(k)
-            self.glyphs[k] = step_glyphs(get_optimizer(model.optimizers[k].name), hp, record)
+            self.glyphs[k] = step_glyphs(get_optimizer(model.optimizers[k].name), model.hyperparams(k), record)
         scales = apply_glyphs(self.scene_view, self.glyphs, model.colors(), self.kinds, model.surface.domain)
         self._key(scales)
         self.drawn.emit()
@@ -169,11 +97,10 @@ class GlyphLayer(QtCore.QObject):
 
         rows = []
         for kind in self.kinds:
-            style = LINE_NAMES[kind]
             sizes = [g.size(kind) for g in self.glyphs.values()]
             longest = max([s for s in sizes if np.isfinite(s)], default=0.0)
             what = "none of these optimizers keeps one" if longest == 0.0 else f"longest = {format_value(longest)}"
-            rows.append(f"<b>{html.escape(KIND_TITLES[kind])}</b> ({style}): {what}")
+            rows.append(f"<b>{html.escape(KIND_TITLES[kind])}</b> ({LINE_NAMES[kind]}): {what}")
         self._show_key(f"State glyphs at step {self.step:,} (one scale per kind)<br>" + "<br>".join(rows))
 
     def _show_key(self, text: str) -> None:
@@ -189,9 +116,6 @@ class GlyphLayer(QtCore.QObject):
         if basins is not None and basins.isVisible():
             x = basins.geometry().right() + 10
         self.key.move(x, parent.height() - self.key.height() - 34)
-
-    def shutdown(self) -> None:
-        self.worker.shutdown()
 
 
 GLYPH_MENU_ITEMS = (

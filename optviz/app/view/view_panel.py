@@ -19,6 +19,7 @@ from optviz.app.view.basins_layer import BasinsLayer
 from optviz.app.view.computing_overlay import ComputingOverlay
 from optviz.app.view.glyph_layer import GlyphLayer
 from optviz.app.view.legend import Legend
+from optviz.app.view.step_records import StepRecords
 from optviz.render import SceneView
 from optviz.render.scene_setup import SURFACE_RESOLUTION, apply_camera, apply_race, apply_surface, apply_view_options
 
@@ -51,7 +52,8 @@ class ViewPanel(QtWidgets.QWidget):
         self.plane_warning = PlaneWarning(model, self.gl)  # learned surfaces: says when the plane misleads
         self.basins = BasinsLayer(model, self.scene_view, self.gl)  # View > Basins of attraction
         self.computing = ComputingOverlay(model, self.gl)  # no result yet: what is being computed, and Cancel
-        self.glyph_layer = GlyphLayer(model, self.scene_view, self.gl)  # View > State glyphs
+        self.step_records = StepRecords(model, self)  # per-step state for the glyphs and the step inspector
+        self.glyph_layer = GlyphLayer(model, self.scene_view, self.step_records, self.gl)  # View > State glyphs
         self.gl.installEventFilter(self)
         self._press: QtCore.QPointF | None = None
         self._dragging_start = False
