@@ -7,6 +7,8 @@ import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
 
+from optviz.app.shell.screenshot import train
+from optviz.app.training.training_optimizers import SLIDER_WIDTH
 from optviz.app.training.training_panel import TrainingPanel
 
 RUN_TIMEOUT_MS = 120_000
@@ -195,3 +197,50 @@ def test_main_window_has_the_training_dock(window, qtbot):
     window.show_training()
     qtbot.waitUntil(lambda: on_screen("training") and not on_screen("charts"))
     qtbot.waitUntil(lambda: window.training_panel.height() > window.height() // 3)
+
+
+def wholly_visible(widget: QtWidgets.QWidget) -> bool:
+    """Shown, and no ancestor (a scroll area, the dock, the window) hides any part of it."""
+    return widget.isVisible() and widget.visibleRegion().boundingRect().size() == widget.size()
+
+
+def show_training_at(window, qtbot, size: tuple[int, int]) -> TrainingPanel:
+    window.resize(*size)
+    window.default_layout()
+    window.show_training()
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.height() > window.height() // 3)
+    return panel
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (1920, 1080)])
+def test_run_pause_and_stop_are_in_view_whatever_the_window_size(window, qtbot, size):
+    panel = show_training_at(window, qtbot, size)
+    for widget in (panel.run_button, panel.pause_button, panel.stop_button, panel.progress, panel.status):
+        assert wholly_visible(widget), widget.text() if hasattr(widget, "text") else widget
+        assert window.rect().contains(QtCore.QRect(widget.mapTo(window, QtCore.QPoint(0, 0)), widget.size()))
+
+
+def test_hyperparameter_sliders_keep_a_width_that_reads(window, qtbot):
+    panel = show_training_at(window, qtbot, (1280, 800))
+    panel.optimizers.list.setCurrentRow(0)  # AdamW: lr, betas, eps, weight_decay
+    form = panel.optimizers.form
+    sliders = [row.slider for row in form.rows.values() if row.slider is not None]
+    assert len(sliders) >= 4
+    for slider in sliders:
+        assert slider.width() >= SLIDER_WIDTH, slider.objectName()
+    # The first row whole across the column: the slider and its value box, not cut by the column's edge.
+    lr = form.rows["lr"]
+    for widget in (lr.slider, lr.edit):
+        assert widget.visibleRegion().boundingRect().width() == widget.width(), widget.objectName()
+
+
+def test_screenshot_training_reaches_the_running_and_finished_states(window, qtbot):
+    panel = show_training_at(window, qtbot, (1280, 800))
+    train(window, pause_after=5)
+    assert panel.is_running() and panel.session.control.paused and panel.progress.value() >= 5
+    with qtbot.waitSignal(panel.finished, timeout=RUN_TIMEOUT_MS):
+        panel.stop()
+    train(window)
+    assert not panel.is_running() and panel.status.text().startswith("Done")
+    assert panel.progress.value() == panel.progress.maximum()
