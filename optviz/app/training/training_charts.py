@@ -175,13 +175,14 @@ class TrainingCharts(QtWidgets.QWidget):
         # largest; the peak is written beside the run's name (and is the Pareto view's x).
         largest = max((max(s.memory.state, s.memory.theoretical_state) for s in self.summaries if s.memory), default=0)
         unit, size = byte_unit(largest)
-        self.memory.setLabel("bottom", f"{unit}", color=MUTED)
+        self.memory.setLabel("bottom", unit if largest > 0 else "bytes", color=MUTED)
         rows = []
         for s, color in zip(self.summaries, self.colors, strict=True):
             m = s.memory
             if m is None:
-                note = "(measured when the run ends)" if s.status == "running" else ""
-                rows.append(Row(s.label, note, color, [], f"{s.label}: {note or s.status}", value_muted=True))
+                note = "at the run's end" if s.status == "running" else ""  # short: the name keeps its room
+                tip = f"{s.label}: measured when the run ends" if note else f"{s.label}: {s.status}"
+                rows.append(Row(s.label, note, color, [], tip, value_muted=True))
                 continue
             per_param = f"{m.state_per_param:.2f} B/param"
             tip = (
