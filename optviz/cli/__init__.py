@@ -46,6 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("charts", "sensitivity", "all-optimizers", "tuning", "training", "inspector"),
         help="bring this panel to the front (tuning runs Tune all first); for --screenshot and at start",
     )
+    parser.add_argument(
+        "--train",
+        nargs="?",
+        const=0,
+        type=argtypes.integer,
+        metavar="N",
+        help="for --screenshot: run the Training panel's default training first, to the end, or pause it once N "
+        "steps (all runs together) are done",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     list_cmd.add_parser(sub)
     race_cmd.add_parser(sub)

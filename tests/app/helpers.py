@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.core.scene import OptimizerEntry, Scene
 
@@ -45,3 +46,21 @@ def drag_slider(qtbot, slider: QtWidgets.QSlider, dx: int, moves: int = 8) -> No
         qtbot.mouseMove(slider, pos=start + QtCore.QPoint(round(dx * i / moves), 0))
         qtbot.wait(5)
     qtbot.mouseRelease(slider, left, pos=start + QtCore.QPoint(dx, 0))
+
+
+def tick_labels(axis: pg.AxisItem) -> list[tuple[QtCore.QRectF, str]]:
+    """The label rectangles and texts the axis would draw now."""
+    image = QtGui.QImage(8, 8, QtGui.QImage.Format.Format_ARGB32)
+    painter = QtGui.QPainter(image)
+    try:
+        if axis.style["tickFont"] is not None:
+            painter.setFont(axis.style["tickFont"])
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    assert specs is not None
+    return [(rect, text) for rect, _flags, text in specs[2] if text]
+
+
+def overlapping(labels: list[tuple[QtCore.QRectF, str]]) -> list[tuple[str, str]]:
+    return [(a, b) for i, (ra, a) in enumerate(labels) for rb, b in labels[i + 1 :] if ra.intersects(rb)]

@@ -15,6 +15,7 @@ from optviz.app.readouts import metrics
 from optviz.app.widgets.axis import CompactAxis, compact_axes, format_tick
 from optviz.core.scene import Scene, default_scene, load_scene
 from optviz.resources import example_scenes
+from tests.app.helpers import overlapping, tick_labels
 
 LABEL = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")  # 0.01, 250, 1e-3, 1.5e4: no "x0.001", no superscripts
 
@@ -65,24 +66,6 @@ def _plot(qtbot, log: bool, lo: float, hi: float, size: tuple[int, int], axis_cl
     return widget
 
 
-def _labels(axis: pg.AxisItem) -> list[tuple[QtCore.QRectF, str]]:
-    """The label rectangles and texts the axis would draw now."""
-    image = QtGui.QImage(8, 8, QtGui.QImage.Format.Format_ARGB32)
-    painter = QtGui.QPainter(image)
-    try:
-        if axis.style["tickFont"] is not None:
-            painter.setFont(axis.style["tickFont"])
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    assert specs is not None
-    return [(rect, text) for rect, _flags, text in specs[2] if text]
-
-
-def _overlapping(labels: list[tuple[QtCore.QRectF, str]]) -> list[tuple[str, str]]:
-    return [(a, b) for i, (ra, a) in enumerate(labels) for rb, b in labels[i + 1 :] if ra.intersects(rb)]
-
-
 RANGES = [
     (True, 1e-6, 1e2),  # eight decades (a loss falling to 1e-6)
     (True, 2e-3, 3e-1),  # two decades
@@ -100,14 +83,14 @@ def test_tick_labels_never_overlap(qtbot, log, lo, hi, size):
     widget = _plot(qtbot, log, lo, hi, size)
     for side in ("left", "bottom"):
         axis = widget.getPlotItem().getAxis(side)
-        labels = _labels(axis)
+        labels = tick_labels(axis)
         assert labels, f"{side} axis at {size}: no label at all"
-        assert not _overlapping(labels), f"{side} axis at {size}: {_overlapping(labels)}"
+        assert not overlapping(labels), f"{side} axis at {size}: {overlapping(labels)}"
         for _rect, text in labels:
             assert LABEL.match(text), text
         assert "(x" not in axis.labelString()
     # Fewer ticks on a short axis than on a tall one, labels at least a line apart.
-    left = _labels(widget.getPlotItem().getAxis("left"))
+    left = tick_labels(widget.getPlotItem().getAxis("left"))
     centres = sorted(rect.center().y() for rect, _ in left)
     line = QtGui.QFontMetricsF(widget.getPlotItem().getAxis("left")._font()).height()
     assert all(b - a >= line for a, b in pairwise(centres))
@@ -115,17 +98,17 @@ def test_tick_labels_never_overlap(qtbot, log, lo, hi, size):
 
 def test_a_short_log_axis_shows_decades_only(qtbot):
     widget = _plot(qtbot, True, 1e-6, 1e2, (300, 110))
-    texts = [text for _, text in _labels(widget.getPlotItem().getAxis("left"))]
+    texts = [text for _, text in tick_labels(widget.getPlotItem().getAxis("left"))]
     assert texts and all(re.fullmatch(r"1(e-?\d+)?|0\.01|0\.1|10|100", t) for t in texts), texts
     tall = _plot(qtbot, True, 2e-3, 3e-1, (300, 600))
-    texts = [text for _, text in _labels(tall.getPlotItem().getAxis("left"))]
+    texts = [text for _, text in tick_labels(tall.getPlotItem().getAxis("left"))]
     assert {"5e-3", "0.01", "0.02", "0.05", "0.1", "0.2"} <= set(texts)  # room: 1, 2 and 5 in each decade
 
 
 def test_pyqtgraphs_own_axis_piles_labels_up(qtbot):
     """The check above catches the reported pile-up: pyqtgraph's axis overlaps where `CompactAxis` does not."""
     widget = _plot(qtbot, True, 0.12, 8.0, (260, 110), axis_cls=pg.AxisItem)
-    assert _overlapping(_labels(widget.getPlotItem().getAxis("left")))
+    assert overlapping(tick_labels(widget.getPlotItem().getAxis("left")))
 
 
 def _axes_of(item: pg.PlotItem) -> list[pg.AxisItem]:
@@ -151,8 +134,8 @@ def test_race_charts_labels_never_overlap(window, qtbot):
         qtbot.wait(50)
         for plot in window.charts.plots:
             for axis in _axes_of(plot):
-                labels = _labels(axis)
-                assert labels and not _overlapping(labels), (plot.title, [t for _, t in labels])
+                labels = tick_labels(axis)
+                assert labels and not overlapping(labels), (plot.title, [t for _, t in labels])
 
 
 def test_charts_have_room_at_1600_by_1000(make_window):
@@ -196,8 +179,8 @@ def test_distance_chart_on_a_saddle_shows_distance_from_start(make_window):
         expected = np.where(moved > 0, moved, np.nan)
         np.testing.assert_allclose(y, expected, rtol=1e-9, equal_nan=True)
         assert np.isfinite(y).sum() > len(y) // 2  # a curve, not an empty box
-    labels = _labels(plot.getAxis("left"))
-    assert labels and not _overlapping(labels)
+    labels = tick_labels(plot.getAxis("left"))
+    assert labels and not overlapping(labels)
     # Back on a surface with a known minimum: the distance to it again.
     window.model.replace_scene(default_scene())
     assert window.settle(120)

@@ -3,11 +3,15 @@ charts receive the run's data; pause, resume and stop from the buttons; failures
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
 
+from optviz.app.shell.screenshot import train
+from optviz.app.training.training_optimizers import SLIDER_WIDTH
 from optviz.app.training.training_panel import TrainingPanel
+from tests.app.helpers import overlapping, tick_labels
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -128,7 +132,7 @@ def test_widgets_drive_a_run_and_the_charts_receive_its_data(panel, qtbot):
         assert len(charts._val[k].getData()[0]) >= 1 and len(charts._acc[k].getData()[0]) >= 1
         assert len(charts._wall[k].getData()[0]) == 20
     assert all(run.memory is not None and run.status == "done" for run in panel.runs)
-    bars = [item for plot, item in charts._bar_items if plot is charts.memory]
+    bars = [item for item in charts.memory_rows.items if isinstance(item, pg.BarGraphItem)]
     assert bars and charts._pareto_items
     assert panel.progress.value() == panel.progress.maximum() == 40
     assert panel.status.text().startswith("Done") and panel.run_button.isEnabled()
@@ -195,3 +199,121 @@ def test_main_window_has_the_training_dock(window, qtbot):
     window.show_training()
     qtbot.waitUntil(lambda: on_screen("training") and not on_screen("charts"))
     qtbot.waitUntil(lambda: window.training_panel.height() > window.height() // 3)
+
+
+def wholly_visible(widget: QtWidgets.QWidget) -> bool:
+    """Shown, and no ancestor (a scroll area, the dock, the window) hides any part of it."""
+    return widget.isVisible() and widget.visibleRegion().boundingRect().size() == widget.size()
+
+
+def show_training_at(window, qtbot, size: tuple[int, int]) -> TrainingPanel:
+    window.resize(*size)
+    window.default_layout()
+    window.show_training()
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.height() > window.height() // 3)
+    return panel
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1600, 1000), (1920, 1080)])
+def test_run_pause_and_stop_are_in_view_whatever_the_window_size(window, qtbot, size):
+    panel = show_training_at(window, qtbot, size)
+    for widget in (panel.run_button, panel.pause_button, panel.stop_button, panel.progress, panel.status):
+        assert wholly_visible(widget), widget.text() if hasattr(widget, "text") else widget
+        assert window.rect().contains(QtCore.QRect(widget.mapTo(window, QtCore.QPoint(0, 0)), widget.size()))
+
+
+def test_hyperparameter_sliders_keep_a_width_that_reads(window, qtbot):
+    panel = show_training_at(window, qtbot, (1280, 800))
+    panel.optimizers.list.setCurrentRow(0)  # AdamW: lr, betas, eps, weight_decay
+    form = panel.optimizers.form
+    sliders = [row.slider for row in form.rows.values() if row.slider is not None]
+    assert len(sliders) >= 4
+    for slider in sliders:
+        assert slider.width() >= SLIDER_WIDTH, slider.objectName()
+    # The first row whole across the column: the slider and its value box, not cut by the column's edge.
+    lr = form.rows["lr"]
+    for widget in (lr.slider, lr.edit):
+        assert widget.visibleRegion().boundingRect().width() == widget.width(), widget.objectName()
+
+
+def test_screenshot_training_reaches_the_running_and_finished_states(window, qtbot):
+    panel = show_training_at(window, qtbot, (1280, 800))
+    train(window, pause_after=5)
+    assert panel.is_running() and panel.session.control.paused and panel.progress.value() >= 5
+    with qtbot.waitSignal(panel.finished, timeout=RUN_TIMEOUT_MS):
+        panel.stop()
+    train(window)
+    assert not panel.is_running() and panel.status.text().startswith("Done")
+    assert panel.progress.value() == panel.progress.maximum()
+
+
+def scene_rect(item: pg.GraphicsObject, rect: QtCore.QRectF | None = None) -> QtCore.QRectF:
+    return item.mapRectToScene(item.boundingRect() if rect is None else rect)
+
+
+def bar_rects(item: pg.BarGraphItem) -> list[QtCore.QRectF]:
+    """Each bar of a BarGraphItem (x0, centre y, height, widths), in scene pixels."""
+    o = item.opts
+    return [
+        scene_rect(item, QtCore.QRectF(o["x0"], y - o["height"] / 2, w, o["height"]))
+        for y, w in zip(o["y"], o["width"], strict=True)
+    ]
+
+
+def crowded(rects: list[QtCore.QRectF]) -> list[tuple[int, int]]:
+    """Pairs of rectangles that overlap by more than a hair (a shared edge is not an overlap)."""
+    return [
+        (i, j)
+        for i, a in enumerate(rects)
+        for j, b in enumerate(rects[i + 1 :], i + 1)
+        if (lambda r: r.width() > 0.5 and r.height() > 0.5)(a.intersected(b))
+    ]
+
+
+# Short, tall, narrow and wide: the panel's charts as a small dock, a maximised 1280x800, 1920x1080.
+CHART_SIZES = [(700, 300), (1240, 300), (1300, 480), (1900, 640)]
+
+
+def test_finished_charts_never_overlap_nor_clip_at_any_size(panel, qtbot):
+    set_up(panel, steps=20)
+    for name in ("adamw", "sgd", "adafactor", "lion"):
+        pick(panel, qtbot, name)
+    run_to_end(panel, qtbot)
+    charts = panel.charts
+    for size in CHART_SIZES:
+        panel.resize(*size)
+        qtbot.wait(60)
+        where = f"at {size}"
+        # The legend names every run, outside the plots (it covered the loss curves inside one).
+        assert charts.legend.isVisible(), where
+        assert all(run.label in charts.legend.text() for run in panel.runs)
+        assert not charts.legend.geometry().intersects(charts.view.geometry()), where
+        for plot in charts.plots:
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                assert "(x" not in axis.labelString(), (where, axis.labelString())  # no "(x0.001)"
+                if axis.isVisible():
+                    labels = tick_labels(axis)
+                    assert not overlapping(labels), (where, plot.titleLabel.text, side, labels)
+        # Bar charts: each text stays inside its plot and touches neither another text nor a bar.
+        for rows in (charts.speed_rows, charts.memory_rows):
+            view = scene_rect(rows.plot.getViewBox())
+            texts = [scene_rect(item) for item in rows.items if isinstance(item, pg.TextItem)]
+            bars = [r for item in rows.items if isinstance(item, pg.BarGraphItem) for r in bar_rects(item)]
+            bars = [r for r in bars if not r.isEmpty()]  # SGD keeps no state: a bar of width 0
+            assert bars, where
+            for rect in texts + bars:
+                assert view.adjusted(-0.5, -0.5, 0.5, 0.5).contains(rect), (where, rect, view)
+            assert not crowded(texts), where
+            assert not [(t, b) for t in texts for b in bars if crowded([t, b])], where
+            if size[1] >= 480:  # room for a line of text over every bar: the names and values are there
+                assert rows.labelled and len(texts) == 2 * len(panel.runs), where
+        # The Pareto view: every bubble whole inside the plot.
+        (scatter,) = charts._pareto_items
+        view = scene_rect(charts.pareto.getViewBox())
+        for point in scatter.points():
+            centre = scatter.mapToScene(point.pos())
+            r = point.size() / 2
+            bubble = QtCore.QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
+            assert view.contains(bubble), (where, bubble, view)

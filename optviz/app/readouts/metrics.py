@@ -120,11 +120,18 @@ def format_value(value: float) -> str:
     return f"{value:.2e}"
 
 
-def format_bytes(n: float) -> str:
+def byte_unit(n: float) -> tuple[str, float]:
+    """The unit `format_bytes` writes `n` bytes in, and its size: ("kB", 1000.0) for 19,500 (an axis of byte
+    counts reads 0, 5, 10 kB rather than 5e-3 MiB)."""
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n:g} B"
+            return unit, size
+    return "B", 1.0
+
+
+def format_bytes(n: float) -> str:
+    unit, size = byte_unit(n)
+    return f"{n / size:.3g} {unit}" if size > 1 else f"{n:g} B"
 
 
 @contextmanager

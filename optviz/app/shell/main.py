@@ -1,6 +1,6 @@
 """`run_app`: start the desktop app (what `optviz` with no command does), or take a screenshot and exit.
 
-optviz [--scene FILE] [--screenshot OUT.png [--size WxH] [--steps N]]
+optviz [--scene FILE] [--screenshot OUT.png [--size WxH] [--steps N] [--panel NAME] [--train [N]]]
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def run_app(args: argparse.Namespace) -> int:
         steps = getattr(args, "steps", None)
         if steps is not None and steps < 0:
             raise OptvizError(f"--steps {steps} must be 0 or more")
+        train = getattr(args, "train", None)
+        if train is not None and train < 0:
+            raise OptvizError(f"--train {train} must be 1 or more (or no number: to the end)")
         scene = None
         if scene_path:
             from optviz.core.scene import load_scene
@@ -90,7 +93,7 @@ def run_app(args: argparse.Namespace) -> int:
         from optviz.app.shell.screenshot import take_screenshot
 
         try:
-            take_screenshot(window, Path(screenshot), size, steps, getattr(args, "panel", None))
+            take_screenshot(window, Path(screenshot), size, steps, getattr(args, "panel", None), train)
         except OptvizError as exc:
             sys.stderr.write(f"optviz: error: {exc}\n")
             return EXIT_USAGE

@@ -1,4 +1,5 @@
-"""`--screenshot`: open the window at a size, race, move the cursor N steps, save the whole window as a PNG.
+"""`--screenshot`: open the window at a size, race, move the cursor N steps, save the whole window as a PNG
+(`--train`: after a run of the Training panel, finished or paused).
 
 `QWidget.grab()` includes the GL view (Qt reads the QOpenGLWidget's framebuffer back); should a driver give
 a black view anyway, the scene is rendered offscreen by the render layer and painted over the view's area.
@@ -16,6 +17,7 @@ from optviz.core.atomic import atomic_path
 from optviz.core.errors import OptvizError
 
 RACE_TIMEOUT_S = 300.0
+TRAIN_TIMEOUT_S = 300.0
 
 
 def settle(seconds: float = 0.3) -> None:
@@ -50,17 +52,43 @@ def grab_window(window: QtWidgets.QMainWindow) -> QtGui.QImage:
     return image
 
 
+def train(window: QtWidgets.QMainWindow, pause_after: int = 0) -> None:
+    """Run the Training panel's default training, to the end or (`pause_after` > 0) paused once that many steps
+    of all runs together are done: the panel's finished and running states, for a screenshot."""
+    panel = window.training_panel
+    if not panel.run():
+        raise OptvizError(f"the Training panel's training did not start: {panel.status.text()}")
+    deadline = time.monotonic() + TRAIN_TIMEOUT_S
+    while panel.is_running():
+        if pause_after and panel.progress.value() >= pause_after:
+            panel.pause()
+            settle(0.3)  # the batch in flight lands
+            return
+        if time.monotonic() > deadline:
+            panel.stop()
+            raise OptvizError(f"the training did not finish within {TRAIN_TIMEOUT_S:.0f} s; no screenshot written")
+        settle(0.05)
+
+
 def take_screenshot(
-    window: QtWidgets.QMainWindow, out: Path, size: tuple[int, int], steps: int | None, panel: str | None = None
+    window: QtWidgets.QMainWindow,
+    out: Path,
+    size: tuple[int, int],
+    steps: int | None,
+    panel: str | None = None,
+    training: int | None = None,
 ) -> None:
     """Show the window at `size`, wait for the race (and any sweep), move the cursor to `steps` and save a PNG;
-    `panel` names a bottom panel to bring to the front first (`MainWindow.show_panel`)."""
+    `panel` names a bottom panel to bring to the front first (`MainWindow.show_panel`); `training`, when given,
+    runs the Training panel first (see `train`: 0 to the end, N paused after N steps)."""
     window.resize(*size)
     window.show()
     settle(0.3)
     window.show_panel(panel)
     if not window.settle(RACE_TIMEOUT_S):
         raise OptvizError(f"the race did not finish within {RACE_TIMEOUT_S:.0f} s; no screenshot written")
+    if training is not None:
+        train(window, training)
     window.transport.pause()
     model = window.model
     model.set_cursor(model.steps if steps is None else min(int(steps), model.steps))

@@ -29,6 +29,9 @@ IMPL_HELP = {
     "fused": "one fused kernel per step (torch ships these for SGD, Adam, AdamW and Adagrad)",
 }
 
+#: The least width of a hyperparameter slider: the column is narrow, and a squeezed slider is a bare handle.
+SLIDER_WIDTH = 90
+
 
 def trainable_specs() -> list:
     return [s for s in REGISTRY.values() if not s.training_unavailable]
@@ -175,7 +178,7 @@ class TrainingOptimizers(QtWidgets.QWidget):
             return
         spec = get_optimizer(entry.name)
         self.note.setText(f"{spec.title} ({spec.source}): {spec.description}")
-        self.form = ParamForm(spec.schema, self)
+        self.form = ParamForm(spec.schema, self, slider_width=SLIDER_WIDTH)
         self.form.valueEdited.connect(self._edited)
         self.form.resetRequested.connect(self._reset)
         self.form_area.setWidget(self.form)

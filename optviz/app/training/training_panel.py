@@ -1,7 +1,8 @@
 """The Training panel: train a real model with several optimizers and see what each costs and achieves.
 
-Left: the set-up form, the optimizer list with each optimizer's sliders and implementation, and Run / Pause /
-Stop. Right: the live charts. The session is validated when Run is pressed (a problem is one line in the status
+Top: Run / Pause / Stop, the progress and the status line, always in view. Below, left: the set-up form and the
+optimizer list with each optimizer's sliders and implementation (scrolled when the dock is small); right: the
+live charts. The session is validated when Run is pressed (a problem is one line in the status
 label, nothing starts) and trained on a `TrainingWorker` thread; the UI only ever receives batches of records.
 A run that fails (out of memory, a non-finite loss) ends alone, and its line in the status says why.
 """
@@ -9,6 +10,7 @@ A run that fails (out of memory, a non-finite loss) ends alone, and its line in 
 from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
+from superqt import QElidingLabel
 from superqt.utils import signals_blocked
 
 from optviz.app.training.training_charts import TrainingCharts
@@ -22,7 +24,8 @@ from optviz.core.learn.records import RunEnded, RunSummary, StepRecord
 from optviz.core.learn.training import TrainingSession
 
 DEFAULT_OPTIMIZERS = ("adamw", "sgd")
-SIDE_WIDTH = 560  # the two control columns, at their comfortable width
+SIDE_WIDTH = 620  # the two control columns, at their comfortable width
+PROGRESS_WIDTH = 200
 
 
 class TrainingPanel(QtWidgets.QWidget):
@@ -47,17 +50,16 @@ class TrainingPanel(QtWidgets.QWidget):
         self.pause_button.setCheckable(True)
         self.stop_button = QtWidgets.QPushButton("Stop", self)
         self.stop_button.setToolTip("End every run now; results so far are kept")
-        self.status = QtWidgets.QLabel("Pick a model and optimizers, then Run.", self)
-        self.status.setWordWrap(True)
-        self.status.setToolTip("What the session is doing, and why a run ended if it ended early")
+        # One line beside the buttons: a long message (several failed runs) is elided, whole in the tooltip.
+        self.status = QElidingLabel(self)
         self.progress = QtWidgets.QProgressBar(self)
         self.progress.setTextVisible(True)
-        self.progress.setMaximumHeight(14)
         self.progress.setToolTip("Steps taken over all runs")
         self.charts = TrainingCharts(self)
 
-        # Two narrow columns (set-up with the run controls; optimizers with their sliders) beside the charts:
-        # the panel lives in a bottom dock, so height is what is scarce.
+        # Two narrow columns (set-up; optimizers with their sliders) beside the charts: the panel lives in a
+        # bottom dock, so height is what is scarce and the columns scroll. Run, Pause and Stop are never in the
+        # scroll: they sit in a bar across the top of the panel with the progress and the status line.
         setup_column = QtWidgets.QWidget(self)
         column = QtWidgets.QVBoxLayout(setup_column)
         column.setContentsMargins(6, 4, 4, 4)
@@ -65,13 +67,6 @@ class TrainingPanel(QtWidgets.QWidget):
         column.addWidget(_section("Set-up", self))
         column.addWidget(self.setup)
         column.addStretch(1)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.run_button, 2)
-        buttons.addWidget(self.pause_button, 1)
-        buttons.addWidget(self.stop_button, 1)
-        column.addLayout(buttons)
-        column.addWidget(self.progress)
-        column.addWidget(self.status)
         optimizer_column = QtWidgets.QWidget(self)
         column = QtWidgets.QVBoxLayout(optimizer_column)
         column.setContentsMargins(4, 4, 4, 4)
@@ -82,8 +77,8 @@ class TrainingPanel(QtWidgets.QWidget):
         columns = QtWidgets.QHBoxLayout(left)
         columns.setContentsMargins(0, 0, 0, 0)
         columns.setSpacing(0)
-        columns.addWidget(setup_column, 1)
-        columns.addWidget(optimizer_column, 1)
+        columns.addWidget(setup_column)
+        columns.addWidget(optimizer_column, 1)  # the width left over goes to the sliders
         scroll = _SideScroll(self)
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
@@ -95,10 +90,27 @@ class TrainingPanel(QtWidgets.QWidget):
         scroll.setMinimumWidth(260)
         scroll.setMaximumWidth(SIDE_WIDTH)
         scroll.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Ignored)
-        layout = QtWidgets.QHBoxLayout(self)
+        self.action_bar = QtWidgets.QWidget(self)
+        bar = QtWidgets.QHBoxLayout(self.action_bar)
+        bar.setContentsMargins(6, 4, 6, 2)
+        bar.setSpacing(6)
+        self.run_button.setMinimumWidth(90)
+        bar.addWidget(self.run_button)
+        bar.addWidget(self.pause_button)
+        bar.addWidget(self.stop_button)
+        self.progress.setFixedWidth(PROGRESS_WIDTH)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.status, 1)
+        body = QtWidgets.QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(scroll)
+        body.addWidget(self.charts, 1)
+        layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
-        layout.addWidget(self.charts, 1)
+        layout.setSpacing(0)
+        layout.addWidget(self.action_bar)
+        layout.addLayout(body, 1)
 
         self.run_button.clicked.connect(self.run)
         self.pause_button.toggled.connect(self._pause_toggled)
@@ -107,6 +119,7 @@ class TrainingPanel(QtWidgets.QWidget):
         for name in DEFAULT_OPTIMIZERS:
             self.optimizers.add(name)
         self._set_running(False)
+        self._say("Pick a model and optimizers, then Run.")
 
     # --- running -------------------------------------------------------------------------------------------
 
@@ -231,6 +244,7 @@ class TrainingPanel(QtWidgets.QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
+        self.status.setToolTip(f"{text}\n\n(What the session is doing, and why a run ended if it ended early.)")
         self.status.setProperty("error", error)
         self.status.setStyleSheet(f"color: {ERROR if error else MUTED}")
 

@@ -115,13 +115,10 @@ class TrainingSetup(QtWidgets.QWidget):
 
         form.addRow(self._label("Model", self.model), self.model)
         form.addRow(self._label("Data set", self.dataset), self.dataset)
-        sizes = QtWidgets.QHBoxLayout()
-        sizes.addWidget(self.batch, 1)
-        steps_label = QtWidgets.QLabel("steps", self)
-        steps_label.setToolTip(self.steps.toolTip())
-        sizes.addWidget(steps_label)
-        sizes.addWidget(self.steps, 1)
-        form.addRow(self._label("Batch", self.batch), sizes)
+        # Batch and steps on rows of their own: side by side they set the column's width, which the optimizers'
+        # sliders beside it need more.
+        form.addRow(self._label("Batch", self.batch), self.batch)
+        form.addRow(self._label("Steps", self.steps), self.steps)
         form.addRow(self._label("Device", self.device), self.device)
         form.addRow("", self.device_reason)
         form.addRow(self._label("Precision", self.precision), self.precision)

@@ -142,7 +142,9 @@ class _Row(QtCore.QObject):
     error = QtCore.Signal(str)
     cleared = QtCore.Signal()  # a typed value was taken: any message about this row is out of date
 
-    def __init__(self, param: Param, grid: QtWidgets.QGridLayout, row: int, parent: QtWidgets.QWidget) -> None:
+    def __init__(
+        self, param: Param, grid: QtWidgets.QGridLayout, row: int, parent: QtWidgets.QWidget, slider_width: int = 0
+    ) -> None:
         super().__init__(parent)
         self.param = param
         tip = tooltip(param)
@@ -164,6 +166,7 @@ class _Row(QtCore.QObject):
                 self.slider.setPageStep(TICKS // 20)
             self.slider.setToolTip(tip)
             self.slider.setObjectName(f"slider_{param.name}")
+            self.slider.setMinimumWidth(slider_width)
             self.slider.valueChanged.connect(self._slid)
             grid.addWidget(self.slider, row, 1)
             self.edit = QtWidgets.QLineEdit(parent)
@@ -285,7 +288,9 @@ class ParamForm(QtWidgets.QWidget):
     resetRequested = QtCore.Signal(str)
     errorRaised = QtCore.Signal(str)
 
-    def __init__(self, params: Iterable[Param], parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, params: Iterable[Param], parent: QtWidgets.QWidget | None = None, slider_width: int = 0) -> None:
+        """`slider_width`: the least width of each slider, for a form in a narrow column (a squeezed slider
+        shrinks to a bare handle that cannot be read or dragged); wider than the column, the form scrolls."""
         super().__init__(parent)
         grid = QtWidgets.QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -294,7 +299,7 @@ class ParamForm(QtWidgets.QWidget):
         grid.setColumnStretch(1, 1)
         self.rows: dict[str, _Row] = {}
         for i, param in enumerate(params):
-            row = _Row(param, grid, i, self)
+            row = _Row(param, grid, i, self, slider_width)
             row.edited.connect(self.valueEdited)
             row.error.connect(self.errorRaised)
             row.error.connect(self.show_message)
