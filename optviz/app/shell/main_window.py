@@ -322,7 +322,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         if not self.scheduler.wait(timeout):
             return False
-        if not self.view_panel.step_records.wait(timeout):
+        # The glyphs' and inspector's records of the cursor's step (while playing, every tick asks anew: not awaited).
+        if not self.transport.playing and not self.view_panel.step_records.wait(timeout):
             return False
         self.charts.apply_pending_results()
         self.leaderboard.refresh()
