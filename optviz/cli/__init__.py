@@ -28,7 +28,17 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from optviz.cli import argtypes, export_cmd, landscape_cmd, list_cmd, race_cmd, sweep_cmd, train_cmd
+    from optviz.cli import (
+        argtypes,
+        export_cmd,
+        landscape_cmd,
+        list_cmd,
+        lr_find_cmd,
+        race_cmd,
+        robustness_cmd,
+        sweep_cmd,
+        train_cmd,
+    )
 
     parser = OneLineParser(
         prog="optviz",
@@ -50,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_parser(sub)
     race_cmd.add_parser(sub)
     train_cmd.add_parser(sub)
+    robustness_cmd.add_parser(sub)
+    lr_find_cmd.add_parser(sub)
     export_cmd.add_parser(sub)
     landscape_cmd.add_parser(sub)
     sweep_cmd.add_parser(sub)
@@ -98,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 HEADLESS_COMMANDS = (
-    "optviz export, optviz race, optviz sweep, optviz basins, optviz tune, optviz landscape, optviz train, optviz list"
+    "optviz export, optviz race, optviz sweep, optviz basins, optviz tune, optviz landscape, optviz train, "
+    "optviz robustness, optviz lr-find, optviz list"
 )
 
 
