@@ -18,7 +18,9 @@ from optviz.cli.train_cmd import optimizer_runs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from optviz.core.learn.lr_find import DEFAULT_MAX, DEFAULT_MIN, DEFAULT_STEPS
+    from optviz.core.learn.config import LR_FIND_MAX as DEFAULT_MAX
+    from optviz.core.learn.config import LR_FIND_MIN as DEFAULT_MIN
+    from optviz.core.learn.config import LR_FIND_STEPS as DEFAULT_STEPS
 
     p = sub.add_parser(
         "lr-find",

@@ -27,7 +27,7 @@ from torch import nn
 
 from optviz.core.errors import OptvizError, ValueOutOfRangeError
 from optviz.core.jsonsafe import finite_list, json_text
-from optviz.core.learn.config import MAX_STEPS, OptimizerRun
+from optviz.core.learn.config import LR_FIND_MAX, LR_FIND_MIN, LR_FIND_STEPS, MAX_STEPS, OptimizerRun
 from optviz.core.learn.control import Cancelled
 from optviz.core.learn.trial import TrialData, TrialSetup, seeded_rng, take_step
 from optviz.core.optimizers.library import library_kwargs
@@ -36,7 +36,7 @@ from optviz.core.sweep.lr_sweep import Suggestions, suggest
 
 SMOOTHING = 0.98
 DIVERGENCE = 4.0  # stop once the smoothed loss exceeds this multiple of its minimum
-DEFAULT_MIN, DEFAULT_MAX, DEFAULT_STEPS = 1e-7, 10.0, 100
+DEFAULT_MIN, DEFAULT_MAX, DEFAULT_STEPS = LR_FIND_MIN, LR_FIND_MAX, LR_FIND_STEPS
 #: The registry's learning-rate hyperparameter.
 LR = "lr"
 

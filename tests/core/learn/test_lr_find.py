@@ -106,6 +106,10 @@ def test_suggestion_rules_on_a_known_curve():
     flat = suggest(lrs, np.linspace(1.0, 2.0, 41))  # never falls: no steepest point
     assert flat.steepest_lr is None and flat.valley_lr == pytest.approx(1e-5)
     assert suggest(lrs, np.full(41, np.nan)).valley_lr is None
+    # A blow-up after the minimum that falls back steeply is noise, not a place to train: not the steepest.
+    noisy = np.concatenate([np.linspace(2.0, 1.0, 25), [1.5, 9.0, 3.0, 2.5], np.linspace(2.5, 4.0, 12)])
+    s = suggest(lrs, noisy)
+    assert s.minimum_index == 24 and 4 <= s.steepest_index < 24
 
 
 def test_cancel_restores_and_raises():
