@@ -57,7 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "robustness",
         help="bad gradients at one step (exploding, vanishing, sparse, NaN, inf): which optimizers survive",
         description="Train the model with each optimizer (same seed, same batches) and, at one step, spoil the "
-        "real gradient after backward: x1e3, x1e-6, 90%% zeroed, one NaN, one inf; each with and without "
+        "real gradient after backward: x1e3, x1e-6, 90 percent zeroed, one NaN, one inf; each with and without "
         "gradient clipping, each judged against the untouched run. Example: optviz robustness --optimizer adam "
         "--optimizer sgd:lr=0.1 --json rob.json",
     )
