@@ -55,3 +55,16 @@ def _reraise_paint_errors(request, monkeypatch):
 
     monkeypatch.setattr(pyqtgraph.debug, "printExc", _reraise)
     yield
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models train fastest on one thread: with torch's default (one per core) the threads of the test
+    workers sharing the machine wait on each other at every op. Opt in with
+    `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -28,7 +28,18 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from optviz.cli import argtypes, export_cmd, inspect_cmd, landscape_cmd, list_cmd, race_cmd, sweep_cmd, train_cmd
+    from optviz.cli import (
+        argtypes,
+        export_cmd,
+        inspect_cmd,
+        landscape_cmd,
+        list_cmd,
+        lr_find_cmd,
+        race_cmd,
+        robustness_cmd,
+        sweep_cmd,
+        train_cmd,
+    )
 
     parser = OneLineParser(
         prog="optviz",
@@ -60,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     race_cmd.add_parser(sub)
     inspect_cmd.add_parser(sub)
     train_cmd.add_parser(sub)
+    robustness_cmd.add_parser(sub)
+    lr_find_cmd.add_parser(sub)
     export_cmd.add_parser(sub)
     landscape_cmd.add_parser(sub)
     sweep_cmd.add_parser(sub)
@@ -109,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 HEADLESS_COMMANDS = (
     "optviz export, optviz race, optviz inspect, optviz sweep, optviz basins, optviz tune, optviz landscape, "
-    "optviz train, optviz list"
+    "optviz train, optviz robustness, optviz lr-find, optviz list"
 )
 
 

@@ -1,5 +1,6 @@
 """Sweep pictures as PNG bytes, painted with QPainter on a QImage (no window, no GL): a heat map with a colour
-bar (sensitivity maps), a categorical map with a legend (basins of attraction) and line charts (tuning curves).
+bar (sensitivity maps), a categorical map with a legend (basins of attraction), line charts (tuning curves) and
+the lr finder's loss against the learning rate with its suggestions marked.
 
 Every picture has its axes with ticks and labels, a title, and a caption line saying what was measured, so a
 picture taken out of context still carries its own caveat.
@@ -317,4 +318,57 @@ def curves_png(
             p.drawEllipse(figure.to_pixel(bx, float(np.clip(by, y.low, y.high))), 8, 8)
     p.setClipping(False)
     figure.legend([(label, colour) for label, _, _, colour in curves])
+    return figure.png()
+
+
+def lr_finder_png(
+    title: str,
+    caption: str,
+    lr_range: tuple[float, float],
+    lrs: np.ndarray,
+    losses: np.ndarray,
+    smoothed: np.ndarray,
+    marks: Sequence[tuple[str, float, QtGui.QColor]],
+) -> bytes:
+    """The lr range test over the whole range asked for (so an early stop shows as the curve ending): the loss
+    (thin) and its smoothed copy (thick) against the lr on a log axis, each suggestion a dashed vertical line
+    named in the legend. The loss axis spans the smoothed curve, so the last blown-up steps do not flatten the
+    part worth reading (they run off the top)."""
+    lrs, losses, smoothed = (np.asarray(a, dtype=np.float64) for a in (lrs, losses, smoothed))
+    kept = smoothed[np.isfinite(smoothed)]
+    below = losses[np.isfinite(losses) & (losses <= (kept.max() if kept.size else np.inf))]
+    values = np.concatenate([kept, below])
+    low_y, high_y = padded(*value_range(values, log=False), log=False)
+    low_x, high_x = lr_range
+    figure = Figure(
+        title, caption, Axis("learning rate", low_x, high_x, log=True), Axis("training loss", low_y, high_y)
+    )
+    figure.draw_axes()
+    p = figure.painter
+    p.setClipRect(figure.plot)
+    raw, smooth = QtGui.QColor("#6f7a8c"), QtGui.QColor("#4fc3f7")
+    for ys, colour, width in ((losses, raw, 1.2), (smoothed, smooth, 2.5)):
+        p.setPen(QtGui.QPen(colour, width))
+        path_ = QtGui.QPainterPath()
+        drawing = False
+        for xv, yv in zip(lrs, ys, strict=True):
+            if not np.isfinite(yv):
+                drawing = False
+                continue
+            point = figure.to_pixel(float(xv), float(yv))
+            if drawing:
+                path_.lineTo(point)
+            else:
+                path_.moveTo(point)
+                drawing = True
+        p.drawPath(path_)
+    for _, lr, colour in marks:
+        if low_x <= lr <= high_x:
+            pen = QtGui.QPen(colour, 2)
+            pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            px = figure.to_pixel(lr, low_y).x()
+            p.drawLine(QtCore.QPointF(px, figure.plot.top()), QtCore.QPointF(px, figure.plot.bottom()))
+    p.setClipping(False)
+    figure.legend([("loss", raw), ("smoothed loss", smooth), *((label, colour) for label, _, colour in marks)])
     return figure.png()

@@ -18,6 +18,8 @@ DEVICES = ("auto", "cpu", "cuda")
 #: Most optimizer steps a training run takes (the command line and the Training panel alike): a typo such as
 #: `--steps 1000000000000` is refused at once instead of running until killed.
 MAX_STEPS = 100_000
+#: The lr range test's defaults (`lr_find.py`), here where building the command's parser reads them without torch.
+LR_FIND_MIN, LR_FIND_MAX, LR_FIND_STEPS = 1e-7, 10.0, 100
 PRECISIONS = ("fp32", "bf16", "fp16")
 PRECISION_HELP = {
     "fp32": "full precision",

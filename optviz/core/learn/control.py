@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import threading
 
+from optviz.core.errors import OptvizError
+
+
+class Cancelled(OptvizError):
+    """The job was cancelled between two steps (the app's Stop, a newer request); it has no result."""
+
 
 class RunControl:
     """Thread-safe switches a job checks between steps. A paused job blocks in `checkpoint` until resumed or

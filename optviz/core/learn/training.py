@@ -107,7 +107,7 @@ class TrainingSession:
         self.parameter_count = parameter_count(probe)
         largest = max(p.numel() for p in probe.parameters())
         self._resolved = [check_optimizer(entry, self.device, config.precision) for entry in config.optimizers]
-        labels = _unique_labels([entry.display() for entry in config.optimizers])
+        labels = unique_labels([entry.display() for entry in config.optimizers])
         self.summaries = [
             RunSummary(
                 run=i,
@@ -347,7 +347,7 @@ def _size_note(spec: OptimizerSpec, largest: int) -> str:
     return ""
 
 
-def _unique_labels(labels: list[str]) -> list[str]:
+def unique_labels(labels: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for label in labels:
