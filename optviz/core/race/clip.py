@@ -33,7 +33,8 @@ class Clip:
         lo, hi = THRESHOLD_RANGE
         t = self.threshold
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not (lo <= t <= hi):  # also false for NaN
-            raise ValueOutOfRangeError(f"clip {self.kind}={echo(t)} is out of range ({lo:g} to {hi:g})")
+            shown = f"{t:g}" if isinstance(t, (int, float)) and not isinstance(t, bool) else echo(t)
+            raise ValueOutOfRangeError(f"clip {self.kind}={shown} is out of range ({lo:g} to {hi:g})")
         object.__setattr__(self, "threshold", float(t))
 
     def to_text(self) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz.core.errors import UnknownNameError, echo
+from optviz.core.errors import UnknownNameError, ValueOutOfRangeError, echo
 from optviz.core.params import Param, Schema, Value
 
 #: The largest step a perturbation may name (the scene's own step limit).
@@ -117,7 +117,7 @@ class Perturbation:
 
     def to_text(self) -> str:
         """The command-line form, `kind:key=value,...` (defaults left out)."""
-        rest = ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.overrides().items())
+        rest = ",".join(f"{k}={v!r}" for k, v in self.overrides().items())
         return f"{self.kind}:{rest}" if rest else self.kind
 
     def describe(self) -> str:
@@ -134,6 +134,24 @@ class Perturbation:
         if self.kind == "stale":
             return f"stale gradients ({v['lag']} steps old)"
         return TITLES[self.kind]
+
+
+def parse_perturbation(text: str) -> Perturbation | None:
+    """`--perturb` text: `KIND[:key=value,...]` (`spike:factor=1e3,p=0.01`, `nan:at=50`) or `off` (None);
+    one line naming what is wrong otherwise."""
+    kind, _, rest = text.strip().partition(":")
+    kind = kind.strip().lower()
+    if kind in ("off", "none") and not rest.strip():
+        return None
+    values: dict[str, str] = {}
+    for part in rest.split(",") if rest.strip() else ():
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise ValueOutOfRangeError(f"perturbation {echo(text)}: {echo(part.strip())} is not key=value")
+        if key.strip() in values:
+            raise ValueOutOfRangeError(f"perturbation {echo(text)}: {echo(key.strip())} given twice")
+        values[key.strip()] = value.strip()
+    return Perturbation.make(kind, values)
 
 
 @dataclass

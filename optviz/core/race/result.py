@@ -33,7 +33,10 @@ class RunConfig:
 
     @property
     def display_name(self) -> str:
-        return self.label or self.optimizer
+        """The label, or the optimizer's name with its clipping (two momentum runs, one clipped, read apart)."""
+        if self.label:
+            return self.label
+        return self.optimizer if self.clip is None else f"{self.optimizer} (clip {self.clip.to_text()})"
 
 
 @dataclass
