@@ -24,6 +24,8 @@ from optviz.core.optimizers import get_optimizer
 from optviz.core.palette import PALETTE
 from optviz.core.params import Value
 from optviz.core.race import RaceResult
+from optviz.core.race.clip import Clip
+from optviz.core.race.perturb import Perturbation
 from optviz.core.scene import (
     CAMERA_DISTANCE,
     COLORMAPS,
@@ -55,6 +57,7 @@ class SceneModel(QtCore.QObject):
     optimizerStyleChanged = QtCore.Signal(int)  # colour, label or enabled of optimizer k
     startsChanged = QtCore.Signal()
     raceSettingsChanged = QtCore.Signal()  # steps, seed, tolerance
+    perturbationChanged = QtCore.Signal()  # the gradient pathology every optimizer sees
     resultChanged = QtCore.Signal(object)  # frozenset of optimizer indices whose runs changed, or None (all)
     cursorChanged = QtCore.Signal(float)
     selectionChanged = QtCore.Signal(int)
@@ -264,12 +267,16 @@ class SceneModel(QtCore.QObject):
         replaced = (new.surface, new.learned) != (old.surface, old.learned) or bool(domain)  # see `_drop_result`
         starts = (new.starts, new.grid) != (old.starts, old.grid)
         settings = (new.steps, new.seed, new.tolerance) != (old.steps, old.seed, old.tolerance)
+        perturbation = new.perturbation != old.perturbation
         structure = [e.name for e in new.optimizers] != [e.name for e in old.optimizers]
         # Per optimizer only where the list kept its shape (otherwise `optimizersReset` redraws everything).
         pairs = list(enumerate(zip(old.optimizers, new.optimizers, strict=False)))
-        params = [k for k, (a, b) in pairs if a.hyperparams != b.hyperparams]
-        styles = [k for k, (a, b) in pairs if (a.color, a.enabled, a.label) != (b.color, b.enabled, b.label)]
-        if not (surface or starts or settings or structure or params or styles):
+        params = [k for k, (a, b) in pairs if (a.hyperparams, a.clip) != (b.hyperparams, b.clip)]
+        # The clip is in the name the legend and the rows show.
+        styles = [
+            k for k, (a, b) in pairs if (a.color, a.enabled, a.label, a.clip) != (b.color, b.enabled, b.label, b.clip)
+        ]
+        if not (surface or starts or settings or structure or params or styles or perturbation):
             return
         result = self.result
         if structure and result is not None and len(result.configs) == len(old.optimizers) and not new.is_learned:
@@ -280,6 +287,7 @@ class SceneModel(QtCore.QObject):
         old.surface, old.surface_params, old.learned = new.surface, new.surface_params, new.learned
         old.starts, old.grid = new.starts, new.grid
         old.steps, old.seed, old.tolerance = new.steps, new.seed, new.tolerance
+        old.perturbation = new.perturbation
         old.optimizers = new.optimizers
         if surface:
             self._surface = None
@@ -291,6 +299,8 @@ class SceneModel(QtCore.QObject):
             self.viewOptionsChanged.emit()  # the default log scale follows the surface
         if starts or surface:
             self.startsChanged.emit()
+        if perturbation:
+            self.perturbationChanged.emit()
         if settings:
             self.raceSettingsChanged.emit()
             if self._cursor > new.steps:
@@ -453,7 +463,35 @@ class SceneModel(QtCore.QObject):
         self.raceSettingsChanged.emit()
         self.raceInputsChanged.emit()
 
+    def set_perturbation(self, kind: str | None, values: dict[str, Value] | None = None) -> bool:
+        """The gradient pathology of the race (`core/race/perturb.py`): a kind and its values over the kind's
+        defaults, or None for none. A bad value is reported in one line and changes nothing."""
+        try:
+            perturbation = None if kind is None else Perturbation.make(kind, values or {})
+        except OptvizError as exc:
+            self.errorRaised.emit(str(exc))
+            self.perturbationChanged.emit()  # the controls show the values kept, not the one refused
+            return False
+        if perturbation == self._scene.perturbation:
+            return True
+        self._scene.perturbation = perturbation
+        self._changed()
+        self.perturbationChanged.emit()
+        self.raceInputsChanged.emit()
+        return True
+
     # ---- optimizers ----------------------------------------------------------------------------------------
+    def set_clip(self, k: int, clip: Clip | None) -> None:
+        """Optimizer k's gradient clipping (None: off); its name in the legend says it."""
+        entry = self._scene.optimizers[k]
+        if entry.clip == clip:
+            return
+        entry.clip = clip
+        self._changed()
+        self.optimizerChanged.emit(k)
+        self.optimizerStyleChanged.emit(k)
+        self.raceInputsChanged.emit()
+
     def set_hyperparam(self, k: int, name: str, value: Value) -> bool:
         entry = self._scene.optimizers[k]
         spec = get_optimizer(entry.name)
@@ -627,7 +665,8 @@ def display_name(scene: Scene, k: int) -> str:
     title = get_optimizer(entry.name).title
     # Two entries of one optimizer (a duplicate with other settings) get numbered names.
     same = [i for i, e in enumerate(scene.optimizers) if e.name == entry.name and not e.label]
-    return title if len(same) < 2 else f"{title} #{same.index(k) + 1}"
+    name = title if len(same) < 2 else f"{title} #{same.index(k) + 1}"
+    return name if entry.clip is None else f"{name} (clip {entry.clip.to_text()})"
 
 
 def _kept_rows(old: list[OptimizerEntry], new: list[OptimizerEntry]) -> list[int] | None:

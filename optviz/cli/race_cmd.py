@@ -11,6 +11,8 @@ from optviz.cli.outputs import check_outputs, deliver
 from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
 from optviz.core.jsonsafe import json_text
+from optviz.core.race.clip import CLIP_KINDS, parse_clip
+from optviz.core.race.perturb import parse_perturbation
 from optviz.core.race.result import RaceResult, RunStatus
 from optviz.core.race.starts import parse_grid, parse_point
 from optviz.core.scene import OptimizerEntry, Scene, default_scene, load_scene
@@ -64,6 +66,20 @@ def add_race_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tolerance", type=argtypes.positive_float, metavar="T", help="convergence tolerance (distance to a minimum)"
     )
+    p.add_argument(
+        "--perturb",
+        type=argtypes.nonempty,
+        metavar="KIND[:k=v,...]",
+        help="a gradient pathology every optimizer sees, or off: spike:factor=1e3,at=100,every=0,p=0.01; "
+        "vanish:factor=1e-6,from=100,to=200; sparse:p=0.5; nan:at=50; inf:at=50; heavy:df=2,scale=1; stale:lag=10",
+    )
+    p.add_argument(
+        "--clip",
+        type=argtypes.nonempty,
+        metavar="norm=X|value=X|off",
+        help="clip every optimizer's gradient (as torch.nn.utils.clip_grad_norm_ / clip_grad_value_); "
+        "one optimizer's own: --optimizer adam:clip_norm=1.0 (or clip_value=0.5)",
+    )
 
 
 def surface_spec(surface: str | None, formula: str | None, default: str = "custom") -> tuple[str, dict[str, str]]:
@@ -85,7 +101,14 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
             scene.starts, scene.grid = [], None  # the old starts belong to the old surface's domain
         scene.surface, scene.surface_params = name, params
     if args.optimizer:
-        scene.optimizers = [OptimizerEntry(*parse_spec(text, "optimizer")) for text in args.optimizer]
+        scene.optimizers = [optimizer_entry(text) for text in args.optimizer]
+    if args.clip:
+        clip = parse_clip(args.clip)
+        for entry in scene.optimizers:
+            if not (args.optimizer and entry.clip is not None):  # an --optimizer's own clip_norm stays
+                entry.clip = clip
+    if args.perturb:
+        scene.perturbation = parse_perturbation(args.perturb)
     if args.start:
         scene.starts, scene.grid = [parse_point(s) for s in args.start], None
     if args.starts:
@@ -97,6 +120,18 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
     if args.tolerance is not None:
         scene.tolerance = args.tolerance
     return scene.validate()
+
+
+def optimizer_entry(text: str) -> OptimizerEntry:
+    """`NAME[:k=v,...]` with an optional `clip_norm=X` or `clip_value=X` among the hyperparameters."""
+    name, values = parse_spec(text, "optimizer")
+    clips = [(kind, values.pop(f"clip_{kind}")) for kind in CLIP_KINDS if f"clip_{kind}" in values]
+    if len(clips) > 1:
+        raise OptvizError(f"optimizer {text!r}: give clip_norm or clip_value, not both")
+    entry = OptimizerEntry(name, values)
+    if clips:
+        entry.clip = parse_clip(f"{clips[0][0]}={clips[0][1]}")
+    return entry
 
 
 def run(args: argparse.Namespace) -> int:

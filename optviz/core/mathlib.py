@@ -37,8 +37,9 @@ def _fma_emulated(a, b, c):
     """a*b + c rounded once, as a fused multiply-add does (floats or numpy arrays; no FMA in numpy).
 
     Dekker's exact product p + e = a*b and Knuth's exact sum s + r = p + c, then s + (r + e): correctly rounded
-    but for rare cases where the inexact r + e lands next to a rounding midpoint of s. Overflow of an
-    intermediate (|a| or |b| > 1e300, or |a*b| = inf) gives NaN where a real FMA gives inf.
+    but for rare cases where the inexact r + e lands next to a rounding midpoint of s. Where a*b + c is not
+    finite, the plain a*b + c is returned (a real FMA gives inf there too, but for an exact a*b beyond the
+    largest double cancelled by c, which a race never meets).
     """
     p = a * b
     t = _SPLIT * a
@@ -51,7 +52,14 @@ def _fma_emulated(a, b, c):
     s = p + c
     z = s - p
     r = (p - (s - z)) + (c - z)
-    return s + (r + e)
+    fused = s + (r + e)
+    # Where the plain a*b + c is infinite or NaN, so is a real FMA (an injected infinite gradient through a
+    # lerp); the error terms above would make NaN of an infinity.
+    if isinstance(fused, np.ndarray):
+        if np.isfinite(s).all():
+            return fused
+        return np.where(np.isfinite(s), fused, s)
+    return fused if s - s == 0 else s
 
 
 _scalar_fma = getattr(math, "fma", _fma_emulated)  # Python 3.13+ has a native one
@@ -63,6 +71,11 @@ def _scalar_full_like(like: float, value: float) -> float:
 
 def _np_full_like(like, value):
     return np.full(np.shape(like), value, dtype=np.float64)
+
+
+def _np_sign(v):
+    # torch.sign(NaN) is 0 (so is our scalar sign); numpy's is NaN. A NaN gradient reaches Lion's sign.
+    return np.where(np.isnan(v), 0.0, np.sign(v))
 
 
 def _np_sigmoid(v):
@@ -103,7 +116,7 @@ NUMPY = SimpleNamespace(
     sqrt=np.sqrt,
     tanh=np.tanh,
     abs=np.abs,
-    sign=np.sign,
+    sign=_np_sign,
     sigmoid=_np_sigmoid,
     maximum=np.maximum,
     minimum=np.minimum,

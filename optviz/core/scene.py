@@ -27,7 +27,9 @@ from optviz.core.learn.recipe import LearnedRecipe
 from optviz.core.optimizers import get_optimizer
 from optviz.core.palette import COLORMAPS, assign_colors
 from optviz.core.params import Value, check_seed
+from optviz.core.race.clip import Clip
 from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
+from optviz.core.race.perturb import KINDS, SCHEMAS, Perturbation
 from optviz.core.race.result import RaceResult, RunConfig
 from optviz.core.race.starts import MAX_GRID, grid_starts
 from optviz.core.surfaces import get_surface
@@ -57,13 +59,14 @@ class OptimizerEntry:
     label: str = ""
     color: str = ""
     enabled: bool = True
+    clip: Clip | None = None  # gradient clipping of this optimizer (None: off)
 
 
 def run_config(entry: OptimizerEntry, surface: str | None) -> RunConfig:
     """The one place hyperparameters are resolved: the registry's defaults with `surface`'s learning rate (the
     schema's default on surfaces without one, learned ones included), updated with the entry's validated values.
     Raises `OptvizError` naming a bad value."""
-    return RunConfig(entry.name, get_optimizer(entry.name).resolve(entry.hyperparams, surface), entry.label)
+    return RunConfig(entry.name, get_optimizer(entry.name).resolve(entry.hyperparams, surface), entry.label, entry.clip)
 
 
 def resolve_configs(entries: Sequence[tuple[str, Mapping[str, Value]]]) -> list[RunConfig]:
@@ -125,6 +128,8 @@ class Scene:
     title: str = ""
     view: ViewOptions = field(default_factory=ViewOptions)
     learned: LearnedRecipe | None = None  # set (with surface = LEARNED) for a learned surface
+    #: A gradient pathology every optimizer of the race sees (`core/race/perturb.py`); None: none.
+    perturbation: Perturbation | None = None
 
     @property
     def is_learned(self) -> bool:
@@ -181,7 +186,15 @@ class Scene:
 
             return run_learned_race(self.learned, self.run_configs(), self.steps)
         surface = self.build_surface()
-        return run_race(surface, self.run_configs(), self.start_points(surface), self.steps, self.seed, self.tolerance)
+        return run_race(
+            surface,
+            self.run_configs(),
+            self.start_points(surface),
+            self.steps,
+            self.seed,
+            self.tolerance,
+            perturbation=self.perturbation,
+        )
 
     # --- file form ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -210,6 +223,8 @@ class Scene:
         if self.learned is not None:
             data["learned"] = self.learned.to_dict()
         data["race"] = race
+        if self.perturbation is not None:
+            data["perturbation"] = {"kind": self.perturbation.kind, **self.perturbation.params}
         data["view"] = view
         data["optimizers"] = [
             {
@@ -218,6 +233,7 @@ class Scene:
                 "color": e.color,
                 "enabled": e.enabled,
                 "hyperparams": dict(e.hyperparams),
+                **({"clip": {"kind": e.clip.kind, "threshold": e.clip.threshold}} if e.clip else {}),
             }
             for e in self.optimizers
         ]
@@ -230,6 +246,12 @@ class Scene:
         if self.learned is not None:
             self.surface, self.surface_params = LEARNED, {}
             self.learned.validate()
+            # A learned race trains a real model on its own data: gradient pathologies and clipping are for
+            # surface races (said, rather than silently not applied).
+            if self.perturbation is not None:
+                raise SceneError("a gradient perturbation applies to analytic surfaces, not to a learned one")
+            if any(e.clip is not None for e in self.optimizers):
+                raise SceneError("gradient clipping applies to analytic surfaces, not to a learned one")
         else:
             surface = self.build_surface()  # raises on an unknown surface or a bad parameter
             if self.grid is None:  # a grid of starts may cross where f is undefined: those runs say so
@@ -271,7 +293,7 @@ class Scene:
 
 # --- reading -------------------------------------------------------------------------------------------
 
-_TOP_KEYS = {"format", "version", "title", "surface", "race", "view", "optimizers", "learned"}
+_TOP_KEYS = {"format", "version", "title", "surface", "race", "view", "optimizers", "learned", "perturbation"}
 _LEARNED_TYPES = {
     "model": (str,),
     "dataset": (str,),
@@ -285,7 +307,8 @@ _SURFACE_KEYS = {"name", "params"}
 _RACE_KEYS = {"steps", "seed", "tolerance", "starts", "grid"}
 _VIEW_KEYS = {"log_scale", "colormap", "top_down", "camera", "basins", "basins_optimizer", "basins_grid", "glyphs"}
 _CAMERA_KEYS = {"distance", "elevation", "azimuth"}
-_OPT_KEYS = {"name", "label", "color", "enabled", "hyperparams"}
+_OPT_KEYS = {"name", "label", "color", "enabled", "hyperparams", "clip"}
+_CLIP_KEYS = {"kind", "threshold"}
 
 
 class _Reader:
@@ -417,8 +440,11 @@ def scene_from_toml(text: str, source: str = "scene") -> Scene:
                 label=r.typed(item, key, "label", (str,), ""),
                 color=r.typed(item, key, "color", (str,), ""),
                 enabled=r.typed(item, key, "enabled", (bool,), True),
+                clip=_clip(r, item["clip"], f"{key}.clip") if "clip" in item else None,
             )
         )
+    if "perturbation" in data:
+        scene.perturbation = _perturbation(r, data["perturbation"])
     try:
         return scene.validate()
     except OptvizError as exc:
@@ -430,6 +456,39 @@ def scene_from_toml(text: str, source: str = "scene") -> Scene:
         line = r.line_of_token(match.group(1) or match.group(2)) if match else None
         at = f" (line {line})" if line else ""
         raise SceneError(f"{source}{at}: {message}") from None
+
+
+def _perturbation(r: _Reader, data: Any) -> Perturbation:
+    """`[perturbation]`: a kind and that kind's parameters (the others take their defaults)."""
+    if not isinstance(data, dict):
+        raise r.fail("perturbation", "must be a table")
+    kind = r.typed(data, "perturbation", "kind", (str,), None)
+    if kind is None:
+        raise r.fail("perturbation", f"needs a kind ({', '.join(KINDS)})")
+    if kind not in SCHEMAS:
+        raise r.fail("perturbation.kind", f"{echo(kind)} is not one of {', '.join(KINDS)}")
+    schema = SCHEMAS[kind]
+    r.table(data, "perturbation", {"kind", *schema.names})
+    values = {k: v for k, v in data.items() if k != "kind"}
+    for name, value in values.items():
+        try:
+            schema.get(name).validate(value, kind)  # text is not a number in a file: no parsing here
+        except OptvizError as exc:
+            raise r.fail(f"perturbation.{name}", str(exc)) from None
+    return Perturbation.make(kind, values)
+
+
+def _clip(r: _Reader, data: Any, key: str) -> Clip:
+    """An optimizer's `clip = { kind = "norm", threshold = 1.0 }`."""
+    table = r.table(data, key, _CLIP_KEYS)
+    kind = r.typed(table, key, "kind", (str,), None)
+    threshold = r.typed(table, key, "threshold", (int, float), None)
+    if kind is None or threshold is None:
+        raise r.fail(key, 'needs a kind ("norm" or "value") and a threshold')
+    try:
+        return Clip(kind, threshold)
+    except OptvizError as exc:
+        raise r.fail(key, str(exc)) from None
 
 
 def _points(r: _Reader, value: Any) -> list[tuple[float, float]]:

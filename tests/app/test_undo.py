@@ -32,6 +32,25 @@ def _surface_params(window):
         window.model.set_surface_param("noise", 0.02 * (i + 1))
 
 
+def _pathology(window):
+    """Through the Surface panel's controls: pick spikes, then type a factor (one step each)."""
+    box = window.surface_panel.pathology
+    box.kind.setCurrentIndex(box.kind.findData("spike"))
+    window.history.end_gesture()
+    edit = box.form.rows["factor"].edit
+    edit.setText("50")
+    edit.editingFinished.emit()
+    assert window.model.scene.perturbation.params["factor"] == 50.0
+
+
+def _clip(window):
+    """Through the race panel: clip SGD + momentum by norm."""
+    window.model.select(1)
+    clip = window.race_panel.editor.clip
+    clip.kind.setCurrentIndex(clip.kind.findData("norm"))
+    assert window.model.scene.optimizers[1].clip.kind == "norm"
+
+
 # (what the edit does, how many steps it leaves, the last step's undo text)
 EDITS = {
     "add": (lambda w: w.model.add_optimizer("adagrad"), 1, "Undo Add AdaGrad"),
@@ -42,6 +61,8 @@ EDITS = {
     "surface parameters": (_surface_params, 2, "Undo Change noise of Himmelblau"),
     "start": (lambda w: [w.model.set_start(0.1 * i, -0.1 * i) for i in range(8)], 1, "Undo Move start point"),
     "hide": (lambda w: w.model.set_enabled(1, False), 1, "Undo Hide SGD + momentum"),
+    "gradient pathology": (_pathology, 2, "Undo Change gradient pathology"),
+    "clipping": (_clip, 1, "Undo Change clipping of SGD + momentum"),
 }
 
 

@@ -13,9 +13,13 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optviz.core.errors import FormulaError, SceneError
+from optviz.core.errors import FormulaError, OptvizError, SceneError
 from optviz.core.mathlib import NUMPY, SCALAR
 from optviz.core.optimizers import REGISTRY
+from optviz.core.race.clip import CLIP_KINDS, THRESHOLD_RANGE, Clip, parse_clip
+from optviz.core.race.perturb import KINDS as PERTURB_KINDS
+from optviz.core.race.perturb import SCHEMAS as PERTURB_SCHEMAS
+from optviz.core.race.perturb import Perturbation, parse_perturbation
 from optviz.core.scene import COLORMAPS, Camera, OptimizerEntry, Scene, ViewOptions, scene_from_toml, scene_to_toml
 from optviz.core.surfaces import SURFACES, parse_formula
 
@@ -101,7 +105,9 @@ _TOML_VALUES = st.recursive(
     ),
     max_leaves=10,
 )
-_SECTIONS = st.sampled_from(["surface", "race", "view", "learned", "title", "optimizers", "format", "version"])
+_SECTIONS = st.sampled_from(
+    ["surface", "race", "view", "learned", "title", "optimizers", "format", "version", "perturbation"]
+)
 
 
 @FAST
@@ -128,6 +134,47 @@ _ANALYTIC = sorted(name for name in SURFACES if name not in ("custom",))
 
 
 @st.composite
+def _perturbations(draw) -> Perturbation:
+    """Any kind with any valid values of its parameters."""
+    kind = draw(st.sampled_from(PERTURB_KINDS))
+    values = {}
+    for param in PERTURB_SCHEMAS[kind]:
+        if draw(st.booleans()):
+            low, high = param.low, param.high
+            number = st.integers(int(low), int(high)) if param.kind == "int" else st.floats(low, high)
+            values[param.name] = draw(number)
+    return Perturbation.make(kind, values)
+
+
+@FAST
+@given(st.text(max_size=60))
+def test_any_perturb_or_clip_text_parses_or_is_one_error(text: str) -> None:
+    """What `--perturb` and `--clip` accept: a perturbation, or one line naming what is wrong."""
+    for parse in (parse_perturbation, parse_clip):
+        try:
+            parse(text)
+        except OptvizError as exc:
+            _one_line(str(exc))
+
+
+@FAST
+@given(_perturbations())
+def test_perturbation_text_round_trips(perturbation: Perturbation) -> None:
+    assert parse_perturbation(perturbation.to_text()) == perturbation
+
+
+@FAST
+@given(st.sampled_from(PERTURB_KINDS), st.dictionaries(st.text(min_size=1, max_size=8), _TOML_VALUES, max_size=3))
+def test_any_perturbation_table_is_a_scene_or_one_scene_error(kind: str, values: dict) -> None:
+    data = {"format": "optviz-scene", "version": 1, "optimizers": [{"name": "adam"}]}
+    data["perturbation"] = {"kind": kind, **values}
+    try:
+        scene_from_toml(tomli_w.dumps(data), "s.toml")
+    except SceneError as exc:
+        _one_line(str(exc))
+
+
+@st.composite
 def _scenes(draw) -> Scene:
     names = draw(st.lists(st.sampled_from(_SURFACE_OPTIMIZERS), min_size=1, max_size=4))
     optimizers = [
@@ -136,6 +183,7 @@ def _scenes(draw) -> Scene:
             label=draw(st.text(max_size=8)),
             color=draw(st.sampled_from(["", "#12ab9f", "#FFFFFF"])),
             enabled=draw(st.booleans()),
+            clip=draw(st.one_of(st.none(), st.builds(Clip, st.sampled_from(CLIP_KINDS), st.floats(*THRESHOLD_RANGE)))),
         )
         for name in names
     ]
@@ -150,6 +198,7 @@ def _scenes(draw) -> Scene:
         seed=draw(st.integers(0, 2**31)),
         tolerance=draw(st.floats(1e-12, 1.0)),
         title=draw(st.text(max_size=20)),
+        perturbation=draw(st.one_of(st.none(), _perturbations())),
         view=ViewOptions(
             log_scale=draw(st.one_of(st.none(), st.booleans())),
             colormap=draw(st.sampled_from(COLORMAPS)),

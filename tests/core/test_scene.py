@@ -119,7 +119,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
 
 def test_example_scenes_load_and_run():
     names = {p.stem for p in example_scenes()}
-    assert {"default", "saddle_escape", "ill_conditioned_valley", "noisy_rastrigin"} <= names
+    assert {"default", "saddle_escape", "ill_conditioned_valley", "noisy_rastrigin", "spike_rosenbrock"} <= names
     for path in example_scenes():
         scene = load_scene(path)
         scene.steps = min(scene.steps, 50)
@@ -214,3 +214,31 @@ def test_scene_basins_equal_the_sweep_of_the_chosen_optimizer():
     direct = sweep_starts(scene.build_surface(), "adam", scene.run_config(1).hyperparams, 6, 6, 100)
     np.testing.assert_array_equal(basins.cells.minimum, direct.cells.minimum)
     assert basins.optimizer == "adam"
+
+
+def test_spike_example_tells_what_its_title_says():
+    """The spike example: momentum is thrown out by the spike and the reason names it; Adam and the clipped
+    momentum go on."""
+    from optviz.core.scene import load_scene
+    from optviz.resources import example_scenes
+
+    scene = load_scene(next(p for p in example_scenes() if p.stem == "spike_rosenbrock"))
+    result = scene.run()
+    status = dict(zip((c.display_name for c in result.configs), result.status[:, 0], strict=True))
+    assert status["momentum"] == "diverged" and status["adam"] != "diverged"
+    assert status["momentum, clipped"] != "diverged"
+    assert result.reasons[1, 0] == "exploded after the spike at step 100"
+
+
+def test_bad_perturbation_and_clip_tables_name_the_key_and_line():
+    base = 'format = "optviz-scene"\nversion = 1\n[[optimizers]]\nname = "adam"\n'
+    cases = {
+        '[perturbation]\nkind = "spike"\nfactor = -1\n': "perturbation.factor (line 7)",
+        '[perturbation]\nkind = "wobble"\n': "perturbation.kind (line 6)",
+        '[perturbation]\nkind = "nan"\nwhen = 3\n': "perturbation.when (line 7): unknown key",
+        'clip = { kind = "norm", threshold = 0 }\n': "optimizers[0].clip",
+    }
+    for extra, where in cases.items():
+        with pytest.raises(SceneError) as info:
+            scene_from_toml(base + extra, "s.toml")
+        assert where in str(info.value) and "\n" not in str(info.value), str(info.value)

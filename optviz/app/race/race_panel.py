@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import signals_blocked
 
 from optviz.app.model import MAX_OPTIMIZERS, SceneModel
+from optviz.app.race.clip_control import ClipControl
 from optviz.app.widgets.icons import icon, swatch
 from optviz.app.widgets.param_controls import ParamForm
 from optviz.app.widgets.picker import OptimizerPicker, spec_tooltip
@@ -130,6 +131,8 @@ class HyperparamEditor(QtWidgets.QWidget):
         layout.addWidget(self.rule)
         self.form_holder = QtWidgets.QVBoxLayout()
         layout.addLayout(self.form_holder)
+        self.clip = ClipControl(model, self)
+        layout.addWidget(self.clip)
         layout.addStretch(1)
         model.selectionChanged.connect(self.show_optimizer)
         model.optimizersReset.connect(lambda: self.show_optimizer(self.model.selected, rebuild=True))
@@ -174,6 +177,7 @@ class HyperparamEditor(QtWidgets.QWidget):
         color = self.model.color(self.k)
         self.title.setText(f"<span style='color:{color}'>●</span> {html.escape(self.model.display_name(self.k))}")
         self.form.set_values(self.model.hyperparams(self.k), spec.defaults_for(self.model.scene.surface))
+        self.clip.show_optimizer(self.k)
 
 
 class RacePanel(QtWidgets.QWidget):

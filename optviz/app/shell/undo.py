@@ -169,6 +169,13 @@ def describe(before: Scene, after: Scene) -> tuple[str, Hashable | None]:
     for field in ("steps", "seed", "tolerance"):
         if getattr(before, field) != getattr(after, field):
             return f"Change {field}", (field,)
+    if before.perturbation != after.perturbation:
+        return ("Remove gradient pathology" if after.perturbation is None else "Change gradient pathology"), (
+            "perturbation",
+        )
+    clipped = [k for k, (a, b) in enumerate(zip(old, new, strict=True)) if a.clip != b.clip]
+    if len(clipped) == 1:
+        return f"Change clipping of {display_name(before, clipped[0])}", ("clip", clipped[0])
     changed = [k for k, (a, b) in enumerate(zip(old, new, strict=True)) if a.hyperparams != b.hyperparams]
     if len(changed) == 1:
         k = changed[0]

@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import qdebounced, signals_blocked
 
 from optviz.app.model import SceneModel
+from optviz.app.surface.pathology import PathologyBox
 from optviz.app.surface.previews import colormap_swatch, surface_preview
 from optviz.app.widgets.param_controls import ParamForm
 from optviz.core.errors import FormulaError
@@ -132,6 +133,8 @@ class SurfacePanel(QtWidgets.QWidget):
         seed_row.addStretch(1)
         seed_row.addWidget(self.seed)
         layout.addLayout(seed_row)
+        self.pathology = PathologyBox(model, self)
+        layout.addWidget(self.pathology)
 
         display = QtWidgets.QGridLayout()
         display.setHorizontalSpacing(8)
@@ -238,7 +241,7 @@ class SurfacePanel(QtWidgets.QWidget):
             layout.insertWidget(layout.indexOf(self.formula_box) + 1, self.learned_panel)
         if self.learned_panel is not None:
             self.learned_panel.setVisible(learned)
-        for widget in (self.preview, self.seed, self.seed_label):
+        for widget in (self.preview, self.seed, self.seed_label, self.pathology):
             widget.setVisible(not learned)
         if self.form is not None:
             self.form.setVisible(not learned)

@@ -16,10 +16,12 @@ import numpy as np
 
 from optviz.core.errors import OptvizError
 from optviz.core.optimizers import OptimizerSpec, get_optimizer
+from optviz.core.race.clip import Clip
 from optviz.core.race.fast_path import run_fast
 from optviz.core.race.library_path import run_library
 from optviz.core.race.memory import check_race_memory
 from optviz.core.race.per_run import group_rows, has_per_run
+from optviz.core.race.perturb import GradientPlan, Perturbation, draw_plan
 from optviz.core.race.result import RaceResult, RunConfig, RunStatus
 from optviz.core.surfaces.base import Surface
 from optviz.core.surfaces.defined import LEFT_DEFINED, STARTS_UNDEFINED
@@ -57,17 +59,22 @@ def simulate(
     engine: Engine = "auto",
     cancelled: Callable[[], bool] | None = None,
     noise: np.ndarray | None = None,
+    plan: GradientPlan | None = None,
 ) -> tuple[np.ndarray, list[str], str]:
     """Raw positions (M, steps+1, 2) of one optimizer, error messages per start, and the engine used.
 
     `noise` (M, steps, 2), when given, is the gradient noise instead of the seeded draw (a sweep gives each of
-    its rows the noise the race it stands for would see)."""
+    its rows the noise the race it stands for would see). `plan` is the race's gradient perturbation
+    (`draw_plan`, the same for every optimizer); `config.clip` clips the gradient after it."""
     spec = get_optimizer(config.optimizer)
     if not spec.on_surfaces:
         raise OptvizError(f"{spec.name} cannot race on a surface: {spec.surface_unavailable}")
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
     if noise is None:
         noise = gradient_noise(surface, len(starts), steps, seed)
+    if plan is not None and plan.noise is not None:  # heavy-tailed noise adds to the Gaussian
+        noise = plan.noise if noise is None else noise + plan.noise
+    clip = config.clip
     centre, half = escape_radius(surface)
     # The raw runs test |p| < far against the origin; the exact box test happens in `score`.
     far = float(np.max(np.abs(centre) + half))
@@ -75,13 +82,16 @@ def simulate(
     if engine == "fast" and spec.fast is None:
         raise OptvizError(f"{spec.name} has no fast path; use engine 'auto' or 'library'")
     if has_per_run(config.hyperparams):
-        return _simulate_per_run(spec, config.hyperparams, surface, starts, steps, noise, seed, far, use_fast)
+        return _simulate_per_run(
+            spec, config.hyperparams, surface, starts, steps, noise, seed, far, use_fast, plan, clip
+        )
     if use_fast:
         spec.check_with_library(config.hyperparams)
-        positions, errors = run_fast(spec.fast(config.hyperparams), surface, starts, steps, noise, far, seed)
+        rule = spec.fast(config.hyperparams)
+        positions, errors = run_fast(rule, surface, starts, steps, noise, far, seed, plan, clip)
         return positions, errors, "fast"
     positions, errors = run_library(
-        spec, config.hyperparams, surface, starts, steps, noise, seed, far, cancelled=cancelled
+        spec, config.hyperparams, surface, starts, steps, noise, seed, far, cancelled, plan, clip
     )
     return positions, errors, "library"
 
@@ -96,6 +106,8 @@ def _simulate_per_run(
     seed: int,
     far: float,
     use_fast: bool,
+    plan: GradientPlan | None = None,
+    clip: Clip | None = None,
 ) -> tuple[np.ndarray, list[str], str]:
     """Row m runs from start m with row m's hyperparameters: one batched run per group of rows that take the
     same branches (fast path), or one library run per row (the reference)."""
@@ -104,6 +116,7 @@ def _simulate_per_run(
     for group in group_rows(spec, hp, len(starts)):
         rows = group.rows
         row_noise = None if noise is None else noise[rows]
+        row_plan = None if plan is None else plan.rows(rows)
         try:
             spec.check_with_library(group.row_values(0))
         except OptvizError as exc:
@@ -114,13 +127,17 @@ def _simulate_per_run(
                 errors[m] = f"refused by the library: {exc}"
             continue
         if use_fast:
-            positions[rows], errs = run_fast(spec.fast(group.hp), surface, starts[rows], steps, row_noise, far, seed)
+            rule = spec.fast(group.hp)
+            positions[rows], errs = run_fast(rule, surface, starts[rows], steps, row_noise, far, seed, row_plan, clip)
             for m, err in zip(rows, errs, strict=True):
                 errors[m] = err
             continue
         for i, m in enumerate(rows):
             one_noise = None if row_noise is None else row_noise[i : i + 1]
-            path, errs = run_library(spec, group.row_values(i), surface, starts[m : m + 1], steps, one_noise, seed, far)
+            one_plan = None if row_plan is None else row_plan.rows([i])
+            path, errs = run_library(
+                spec, group.row_values(i), surface, starts[m : m + 1], steps, one_noise, seed, far, None, one_plan, clip
+            )
             positions[m], errors[m] = path[0], errs[0]
     return positions, errors, "fast" if use_fast else "library"
 
@@ -135,20 +152,23 @@ def run_race(
     engine: Engine = "auto",
     cancelled: Callable[[], bool] | None = None,
     noise: np.ndarray | None = None,
+    perturbation: Perturbation | None = None,
 ) -> RaceResult:
     """Race every config from every start; deterministic for a given input (`noise`: see `simulate`). A race
-    too big for memory is refused before anything is allocated (`optviz.core.race.memory`)."""
+    too big for memory is refused before anything is allocated (`optviz.core.race.memory`). `perturbation` is
+    drawn once from `seed`: every config sees the same draw."""
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
     check_race_memory(len(configs), len(starts), steps)
+    plan = draw_plan(perturbation, len(starts), steps, seed)
     raw, errors, engines = [], [], []
     for config in configs:
-        positions, errs, used = simulate(surface, config, starts, steps, seed, engine, cancelled, noise)
+        positions, errs, used = simulate(surface, config, starts, steps, seed, engine, cancelled, noise, plan)
         raw.append(positions)
         errors.append(errs)
         engines.append(used)
     shape = (len(configs), len(starts), steps + 1, 2)
     positions = np.stack(raw) if raw else np.zeros(shape)
-    return score(surface, list(configs), starts, positions, errors, steps, seed, tolerance, engines)
+    return score(surface, list(configs), starts, positions, errors, steps, seed, tolerance, engines, plan)
 
 
 def score(
@@ -161,8 +181,10 @@ def score(
     seed: int,
     tolerance: float,
     engines: list[str],
+    plan: GradientPlan | None = None,
 ) -> RaceResult:
-    """Turn raw positions (K, M, N+1, 2) into a `RaceResult`: status, losses and norms, all vectorised."""
+    """Turn raw positions (K, M, N+1, 2) into a `RaceResult`: status, losses and norms, all vectorised. A run
+    that went NaN, infinite or far at or after an event of `plan` says so in its reason."""
     positions = positions.copy()
     k_count, m_count = positions.shape[:2]
     with np.errstate(all="ignore"):
@@ -188,8 +210,12 @@ def score(
         s = int(first_bad[k, m])
         status[k, m] = RunStatus.DIVERGED.value
         stopped[k, m] = s
+        what = "NaN" if nan[k, m, s] else "infinity" if inf[k, m, s] else "exploded"
+        blamed = "" if plan is None or undefined[k, m, s] or s == 0 else plan.blame(int(m), s, what)
         if undefined[k, m, s]:  # every earlier point was defined, or s is the start
             reasons[k, m] = LEFT_DEFINED if s > 0 else STARTS_UNDEFINED
+        elif blamed:
+            reasons[k, m] = blamed
         elif nan[k, m, s]:  # the library's own error where it gave one (a run that escaped first keeps that reason)
             reasons[k, m] = errors[k][m] or "NaN"
         elif inf[k, m, s]:

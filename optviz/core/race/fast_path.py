@@ -12,6 +12,9 @@ import numpy as np
 
 from optviz.core.mathlib import NUMPY, SCALAR
 from optviz.core.optimizers.spec import FastRule, PairRule
+from optviz.core.race.clip import Clip
+from optviz.core.race.gradient_filter import GradientFilter, make_filter
+from optviz.core.race.perturb import GradientPlan
 from optviz.core.race.probe import RaceProbe
 from optviz.core.surfaces.base import Surface
 
@@ -28,15 +31,21 @@ def run_fast(
     noise: np.ndarray | None,
     far: float,
     seed: int = 0,
+    plan: GradientPlan | None = None,
+    clip: Clip | None = None,
 ) -> tuple[np.ndarray, list[str]]:
-    """Positions (M, steps+1, 2) and an error message per start, like `run_library`."""
+    """Positions (M, steps+1, 2) and an error message per start, like `run_library`. `plan` (drawn for these
+    starts) and `clip` act on each gradient after the noise (`gradient_filter.py`)."""
+    xp = SCALAR if len(starts) == 1 else NUMPY
+    filt = make_filter(plan, clip, xp)
     if isinstance(rule, PairRule):
+        probe = RaceProbe(surface, xp, seed, filt)
         if len(starts) == 1:
-            return _run_pair_scalar(rule, RaceProbe(surface, SCALAR, seed), starts[0], steps, noise, far)
-        return _run_pair_numpy(rule, RaceProbe(surface, NUMPY, seed), starts, steps, noise, far)
+            return _run_pair_scalar(rule, probe, starts[0], steps, noise, far)
+        return _run_pair_numpy(rule, probe, starts, steps, noise, far)
     if len(starts) == 1:
-        return _run_scalar(rule, surface, starts[0], steps, None if noise is None else noise[0], far)
-    return _run_numpy(rule, surface, starts, steps, noise, far)
+        return _run_scalar(rule, surface, starts[0], steps, None if noise is None else noise[0], far, filt)
+    return _run_numpy(rule, surface, starts, steps, noise, far, filt)
 
 
 def _run_scalar(
@@ -46,6 +55,7 @@ def _run_scalar(
     steps: int,
     noise: np.ndarray | None,
     far: float,
+    filt: GradientFilter | None,
 ) -> tuple[np.ndarray, list[str]]:
     out = np.full((1, steps + 1, 2), np.nan)
     out[0, 0] = start
@@ -62,6 +72,9 @@ def _run_scalar(
             if nz is not None:
                 gx += nz[t - 1][0]
                 gy += nz[t - 1][1]
+            if filt is not None:
+                filt.begin(t)
+                gx, gy = filt(gx, gy)
             x = step(x, gx, sx, t, SCALAR)
             y = step(y, gy, sy, t, SCALAR)
             if display is None:
@@ -86,6 +99,7 @@ def _run_numpy(
     steps: int,
     noise: np.ndarray | None,
     far: float,
+    filt: GradientFilter | None,
 ) -> tuple[np.ndarray, list[str]]:
     m_count = len(starts)
     out = np.full((m_count, steps + 1, 2), np.nan)
@@ -100,6 +114,9 @@ def _run_numpy(
             g[:, 1] = gy
             if noise is not None:
                 g += noise[:, t - 1]
+            if filt is not None:
+                filt.begin(t)
+                g[:, 0], g[:, 1] = filt(g[:, 0], g[:, 1])
             p = rule.step(p, g, state, t, NUMPY)  # rules never keep or modify the gradient
             out[:, t] = p if rule.display is None else rule.display(p, state, NUMPY)
             if t % _CHECK_EVERY == 0 and not (np.abs(out[:, t]) < far).any():
@@ -126,6 +143,7 @@ def _run_pair_scalar(
         for t in range(1, steps + 1):
             if nz is not None:
                 probe.noise = (nz[t - 1][0], nz[t - 1][1])
+            probe.begin(t)
             gx, gy = probe.grad(x, y)
             x, y = rule.step(x, y, gx, gy, state, t, probe)
             drawn.append((x, y))
@@ -154,6 +172,7 @@ def _run_pair_numpy(
         for t in range(1, steps + 1):
             if noise is not None:
                 probe.noise = (noise[:, t - 1, 0], noise[:, t - 1, 1])
+            probe.begin(t)
             gx, gy = probe.grad(x, y)
             x, y = rule.step(x, y, gx, gy, state, t, probe)
             out[:, t, 0] = x

@@ -6,6 +6,7 @@ This is the reference every trajectory is held to. Starts are put into optimizer
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -13,6 +14,8 @@ import numpy as np
 from optviz.core.mathlib import torch_math
 from optviz.core.optimizers.spec import OptimizerSpec
 from optviz.core.params import Value
+from optviz.core.race.clip import Clip, clip_rows_torch
+from optviz.core.race.perturb import GradientPlan
 from optviz.core.surfaces.base import Surface
 
 # Errors a library may raise once values have gone bad (e.g. an eigendecomposition of NaNs). The run is
@@ -30,11 +33,14 @@ def run_library(
     seed: int,
     far: float,
     cancelled: Callable[[], bool] | None = None,
+    plan: GradientPlan | None = None,
+    clip: Clip | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Positions (M, steps+1, 2) drawn for each start, and an error message per start ("" if none).
 
     `noise` (M, steps, 2) is added to each gradient (and its linear term ⟨noise, θ⟩ to the loss a closure
-    returns, so line searches stay consistent).
+    returns, so line searches stay consistent). Then `plan` (drawn for these M starts) and `clip` act on the
+    gradient every closure sets, as `gradient_filter.py` does on the fast path.
     A run that raises a numeric error or leaves |θ| < `far` stops there; its remaining positions are NaN.
     """
     m_count = len(starts)
@@ -47,7 +53,9 @@ def run_library(
         if cancelled is not None and cancelled():
             break
         for m, error in zip(
-            group, _run_group(spec, hp, surface, starts, group, steps, noise, seed, far, out), strict=True
+            group,
+            _run_group(spec, hp, surface, starts, group, steps, noise, seed, far, out, plan, clip),
+            strict=True,
         ):
             errors[m] = error
     return out, errors
@@ -64,6 +72,8 @@ def _run_group(
     seed: int,
     far: float,
     out: np.ndarray,
+    plan: GradientPlan | None = None,
+    clip: Clip | None = None,
 ) -> list[str]:
     """Step one optimizer instance holding the starts in `group`; write into `out`; return an error or "" for
     each start of the group.
@@ -86,6 +96,7 @@ def _run_group(
     step_noise: list = [None]  # the current step's noise, read by the closure
     given: list = [None]  # the last gradients the closure set, (len(group), 2)
     errors = [""] * len(group)
+    filtered = _TorchFilter(plan, clip, rows) if plan is not None or clip is not None else None
 
     def points() -> torch.Tensor:
         return params[0] if spec.batching == "stack" else torch.stack([p.reshape(2) for p in params])
@@ -101,6 +112,12 @@ def _run_group(
             if step_noise[0] is not None:
                 grads = grads + step_noise[0]
                 loss = loss + (step_noise[0] * xy).sum()  # keeps a line search consistent with the gradient
+            if filtered is not None:
+                told = filtered(grads.detach())
+                # An optimizer that differentiates the gradient (Hessian-vector products) measures the surface's
+                # own curvature: the graph stays the gradient's, the value is the perturbed one (exactly: the
+                # difference of a finite tensor and itself is 0).
+                grads = (grads - grads.detach()) + told if spec.needs_hvp else told
         given[0] = grads.detach()
         if spec.batching == "stack":
             params[0].grad = grads
@@ -111,6 +128,8 @@ def _run_group(
 
     for t in range(1, steps + 1):
         step_noise[0] = None if noise is None else torch.as_tensor(noise[rows, t - 1])
+        if filtered is not None:
+            filtered.begin(t)
         try:
             spec.step(opt, closure)
             with torch.no_grad():
@@ -141,3 +160,42 @@ def _blame_update(
     for i in np.nonzero(made_nan)[0]:
         if not errors[i]:
             errors[i] = f"NaN from {spec.title}'s update (the gradient it was given was finite)"
+
+
+class _TorchFilter:
+    """The perturbation plan and clipping of `gradient_filter.GradientFilter`, on the (len(group), 2) gradients a
+    closure sets: the stale ring records the first gradient of each step; clipping is per start
+    (`clip_rows_torch`, each row as its own parameter)."""
+
+    def __init__(self, plan: GradientPlan | None, clip: Clip | None, rows: np.ndarray) -> None:
+        import torch
+
+        self.clip = clip
+        self.mult = None if plan is None or plan.mult is None else torch.as_tensor(np.asarray(plan.mult)[rows])
+        self.inject = None if plan is None else plan.inject
+        self.lag = 0 if plan is None else plan.lag
+        self.ring: deque = deque(maxlen=self.lag + 1)
+        self.t = 0
+        self._first = False
+
+    def begin(self, t: int) -> None:
+        self.t = t
+        self._first = True
+
+    def __call__(self, grads):
+        import torch
+
+        t = self.t
+        if self.lag:
+            if self._first:
+                self.ring.append(grads.clone())
+                self._first = False
+            if t > self.lag:
+                grads = self.ring[0]
+        if self.mult is not None:
+            grads = grads * self.mult[:, t - 1]
+        if self.inject is not None and t == self.inject[0]:
+            grads = torch.full_like(grads, self.inject[1])
+        if self.clip is not None:
+            grads = clip_rows_torch(self.clip, grads)
+        return grads

@@ -11,6 +11,7 @@ import numpy as np
 
 from optviz.core.jsonsafe import finite_list
 from optviz.core.params import Value
+from optviz.core.race.clip import Clip
 from optviz.core.surfaces.base import Surface
 
 
@@ -22,15 +23,20 @@ class RunStatus(str, Enum):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One racing optimizer: its registry name and every hyperparameter value used (defaults included)."""
+    """One racing optimizer: its registry name, every hyperparameter value used (defaults included), and how
+    its gradient is clipped (None: not at all)."""
 
     optimizer: str
     hyperparams: dict[str, Value]
     label: str = ""
+    clip: Clip | None = None
 
     @property
     def display_name(self) -> str:
-        return self.label or self.optimizer
+        """The label, or the optimizer's name with its clipping (two momentum runs, one clipped, read apart)."""
+        if self.label:
+            return self.label
+        return self.optimizer if self.clip is None else f"{self.optimizer} (clip {self.clip.to_text()})"
 
 
 @dataclass
@@ -121,6 +127,7 @@ class RaceResult:
             "optimizer": config.optimizer,
             "label": config.display_name,
             "hyperparameters": dict(config.hyperparams),
+            "clip": None if config.clip is None else {"kind": config.clip.kind, "threshold": config.clip.threshold},
             "start": self.starts[m].tolist(),
             "positions": self.positions[k, m, :n].tolist(),
             "losses": finite_list(self.losses[k, m, :n]),

@@ -31,6 +31,7 @@ import numpy as np
 from optviz.core.errors import OptvizError
 from optviz.core.race.engine import score, simulate
 from optviz.core.race.memory import check_race_memory
+from optviz.core.race.perturb import draw_plan
 from optviz.core.race.result import RaceResult, RunConfig
 
 if TYPE_CHECKING:
@@ -190,25 +191,27 @@ def compute_race(
         outcome.error = str(exc)
         return outcome
     steps, seed = scene.steps, scene.seed
-    scene_key = (scene.surface, _freeze(dict(surface.params)), starts.tobytes(), steps, seed)
+    # The perturbation is part of what every run sees, like the surface; the clip is the optimizer's own.
+    scene_key = (scene.surface, _freeze(dict(surface.params)), starts.tobytes(), steps, seed, scene.perturbation)
+    plan = draw_plan(scene.perturbation, len(starts), steps, seed)
     configs: list[RunConfig] = []
     raw, errors, engines, keys = [], [], [], []
     for k, entry in enumerate(scene.optimizers):
         try:
             config = scene.run_config(k)
         except OptvizError as exc:  # a value the registry refuses on this surface
-            configs.append(RunConfig(entry.name, dict(entry.hyperparams), entry.label))
+            configs.append(RunConfig(entry.name, dict(entry.hyperparams), entry.label, entry.clip))
             keys.append(None)
             raw.append(_failed_run(starts, steps))
             errors.append([str(exc)] * len(starts))
             engines.append("none")
             continue
         configs.append(config)
-        key = (scene_key, config.optimizer, _freeze(config.hyperparams))
+        key = (scene_key, config.optimizer, _freeze(config.hyperparams), config.clip)
         hit = cache.get(key)
         if hit is None:
             try:
-                positions, errs, engine = simulate(surface, config, starts, steps, seed, cancelled=cancelled)
+                positions, errs, engine = simulate(surface, config, starts, steps, seed, cancelled=cancelled, plan=plan)
             except OptvizError as exc:
                 positions, errs, engine = _failed_run(starts, steps), [str(exc)] * len(starts), "none"
             if cancelled():
@@ -222,7 +225,7 @@ def compute_race(
         engines.append(hit[2])
     if not raw:
         positions = np.zeros((0, len(starts), steps + 1, 2))
-        outcome.result = score(surface, configs, starts, positions, errors, steps, seed, scene.tolerance, engines)
+        outcome.result = score(surface, configs, starts, positions, errors, steps, seed, scene.tolerance, engines, plan)
     else:
         parts = []
         for k, key in enumerate(keys):
@@ -230,7 +233,16 @@ def compute_race(
             part = scores.get(score_key) if score_key is not None else None
             if part is None:
                 part = score(
-                    surface, [configs[k]], starts, raw[k][None], [errors[k]], steps, seed, scene.tolerance, [engines[k]]
+                    surface,
+                    [configs[k]],
+                    starts,
+                    raw[k][None],
+                    [errors[k]],
+                    steps,
+                    seed,
+                    scene.tolerance,
+                    [engines[k]],
+                    plan,
                 )
                 if score_key is not None:
                     scores.put(score_key, part)
