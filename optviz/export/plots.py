@@ -31,10 +31,17 @@ LEFT, RIGHT, TOP, BOTTOM = 92, 210, 64, 92
 
 
 def ensure_gui() -> None:
-    """QPainter needs a QGuiApplication for fonts; with none yet, make one on the offscreen platform."""
+    """QPainter needs a QGuiApplication for fonts; with none yet, make one (offscreen where there is no display).
+
+    A QApplication, not a bare QGuiApplication: a process that draws a chart first and opens windows later (the
+    app's File > Export of a sweep, a test run) can still make widgets with it."""
     if QtGui.QGuiApplication.instance() is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        QtGui.QGuiApplication([])
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from PySide6 import QtCore, QtWidgets
+
+        QtCore.QCoreApplication.setAttribute(QtCore.Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        QtWidgets.QApplication([])
 
 
 def _font(px: int, bold: bool = False) -> QtGui.QFont:
