@@ -28,7 +28,17 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from optviz.cli import argtypes, export_cmd, inspect_cmd, landscape_cmd, list_cmd, race_cmd, sweep_cmd, train_cmd
+    from optviz.cli import (
+        argtypes,
+        export_cmd,
+        inspect_cmd,
+        landscape_cmd,
+        list_cmd,
+        race_cmd,
+        study_cmd,
+        sweep_cmd,
+        train_cmd,
+    )
 
     parser = OneLineParser(
         prog="optviz",
@@ -63,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_parser(sub)
     landscape_cmd.add_parser(sub)
     sweep_cmd.add_parser(sub)
+    study_cmd.add_parser(sub)
     return parser
 
 
@@ -109,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 HEADLESS_COMMANDS = (
     "optviz export, optviz race, optviz inspect, optviz sweep, optviz basins, optviz tune, optviz landscape, "
-    "optviz train, optviz list"
+    "optviz train, optviz study, optviz list"
 )
 
 

@@ -166,7 +166,9 @@ class TuningStudy:
         for name, study in self.studies.items():
             for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
                 worker = t.user_attrs.get("worker") or {}
-                beat = t.user_attrs.get("heartbeat") or t.datetime_start.timestamp()
+                beat = t.user_attrs.get("heartbeat")
+                if beat is None:  # asked a moment ago, before its first heartbeat
+                    beat = t.datetime_start.timestamp()
                 gone = worker.get("host") == host and worker.get("pid") != os.getpid()
                 gone = gone and not _process_exists(int(worker.get("pid", 0)))
                 late = now - float(beat) > stale_after
@@ -227,7 +229,7 @@ class TuningStudy:
 
         seed = (self.setup.seed * 1_000_003 + index * 10_007 + before) % 2**32
         if self.setup.mode == "grid":
-            return optuna.samplers.GridSampler(grid(self.setup, _optimizer(self.setup, name)), seed=seed)
+            return _grid_sampler()(grid(self.setup, _optimizer(self.setup, name)), seed=seed)
         startup = max(1, min(10, self.budget // 3))
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
 
@@ -263,18 +265,18 @@ class TuningStudy:
         return trial, params
 
     def _requeue_failed_cell(self, study: Any, trials: list[Any]) -> None:
-        """Optuna's grid sampler takes a failed trial's cell as visited: queue a cell that only failed trials
-        have, once the sampler has no unvisited cell left to offer."""
+        """Optuna's grid sampler takes a failed trial's cell as visited: once it has no unvisited cell left
+        to offer, queue a cell that only failed trials have (none is queued while one waits)."""
         from optuna.trial import TrialState
 
         axes = grid(self.setup, _optimizer(self.setup, study.study_name.split("/", 1)[1]))
         cells = [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
-        covered = [t.params for t in trials if _counts(t)]
-        seen = [t.params for t in trials if t.state != TrialState.WAITING]
         if any(t.state == TrialState.WAITING for t in trials):
             return
+        offered = {t.system_attrs.get("grid_id") for t in trials if t.state != TrialState.WAITING} - {None}
+        covered = [t.params for t in trials if _counts(t)]
         missing = [c for c in cells if c not in covered]
-        if missing and all(c in seen for c in missing):
+        if missing and len(offered) >= len(cells):
             study.enqueue_trial(missing[0])
 
     def _train(
@@ -326,6 +328,18 @@ class TuningStudy:
         record = TrialRecord(name, trial.number, state, outcome.objective, params, outcome.seeds, outcome.seconds, note)
         report(WorkerEvent("ended", name, trial.number, 1.0, self.finished(), total, note, record))
         return record
+
+
+def _grid_sampler() -> type:
+    """Optuna's grid sampler, minus its `after_trial`: that stops `study.optimize` once the grid is full, and
+    raises with ask and tell (there is no optimize loop to stop). Here the counted budget says when to stop."""
+    import optuna
+
+    class Grid(optuna.samplers.GridSampler):
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            pass
+
+    return Grid
 
 
 def _store(trial: Any, outcome: TrialOutcome) -> None:
