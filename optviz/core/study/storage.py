@@ -17,6 +17,11 @@ from typing import Any
 from optviz.core.errors import OptvizError
 
 DATA_ENV = "OPTVIZ_DATA_DIR"
+#: What to install when SQLAlchemy lacks a database's driver (its default driver for `postgresql://` is psycopg 3).
+DRIVERS = {
+    "postgresql": "needs PostgreSQL's driver: pip install 'psycopg[binary]'",
+    "mysql": "needs a MySQL driver: pip install PyMySQL, and write mysql+pymysql://...",
+}
 
 
 def data_dir() -> Path:
@@ -61,8 +66,10 @@ def open_storage(url: str) -> Any:
         engine["connect_args"] = {"connect_timeout": 10}  # an unreachable host answers in seconds, not minutes
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine)
-    except ModuleNotFoundError as exc:
-        raise OptvizError(f"storage {shown}: needs the Python package {exc.name!r} (pip install it)") from None
+    except ImportError:  # SQLAlchemy could not import the database's driver
+        raise OptvizError(
+            f"storage {shown}: {DRIVERS.get(scheme.split('+')[0], 'its database driver is not installed')}"
+        ) from None
     except Exception as exc:
         raise OptvizError(f"storage {shown}: cannot be reached ({_first_line(exc)})") from None
 

@@ -20,9 +20,7 @@ def _run(setup, path):
     return study
 
 
-def test_a_fixed_seed_gives_the_same_trials_and_every_optimizer_the_same_budget_seeds_and_batches(
-    make_setup, tmp_path
-):
+def test_a_fixed_seed_gives_the_same_trials_and_every_optimizer_the_same_budget_seeds_and_batches(make_setup, tmp_path):
     setup = make_setup()
     first = _run(setup, str(tmp_path / "a.journal")).records()
     second = _run(setup, str(tmp_path / "b.journal")).records()
@@ -38,7 +36,7 @@ def test_a_fixed_seed_gives_the_same_trials_and_every_optimizer_the_same_budget_
 
 
 def test_the_report_numbers_are_the_trials_numbers(make_setup, journal):
-    path, storage = journal
+    _path, storage = journal
     study = TuningStudy.create(storage, make_setup(trials=4))
     study.run_worker()
     records = study.records()
