@@ -100,3 +100,18 @@ def test_a_name_taken_by_another_set_up_is_refused_with_the_difference(make_setu
         TuningStudy.create(storage, make_setup(steps=9))
     with pytest.raises(OptvizError, match="no study named 'other'"):
         TuningStudy.load(storage, "other")
+
+
+def test_a_trial_asked_after_another_worker_took_the_last_place_is_failed_untrained(make_setup, journal):
+    """The race two workers run for the last place: the storage numbers trials in order, so the later one
+    sees the earlier one running and gives its place up."""
+    import os
+
+    _, storage = journal
+    study = TuningStudy.create(storage, make_setup(optimizers=("adamw",), trials=1))
+    other = study.studies["adamw"].ask()  # another worker, alive, took the only place a moment ago
+    other.set_user_attr("worker", {"host": "elsewhere", "pid": os.getpid()})
+    assert study._ask("adamw") is None
+    late = study.records()["adamw"][-1]
+    assert late.state == "fail" and "over budget" in late.note and late.seeds == []
+    assert study.counted() == {"adamw": 1} and study.run_worker().trained == 0
