@@ -12,6 +12,8 @@ extras=""
 packages=(xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0)
 python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)
+# The study tests start their own PostgreSQL server in a temporary folder (Debian keeps it in /usr/lib/postgresql).
+[[ -n "$extras" ]] && packages+=(postgresql)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         lr_find_cmd,
         race_cmd,
         robustness_cmd,
+        study_cmd,
         sweep_cmd,
         train_cmd,
     )
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_parser(sub)
     landscape_cmd.add_parser(sub)
     sweep_cmd.add_parser(sub)
+    study_cmd.add_parser(sub)
     return parser
 
 
@@ -122,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 HEADLESS_COMMANDS = (
     "optviz export, optviz race, optviz inspect, optviz sweep, optviz basins, optviz tune, optviz landscape, "
-    "optviz train, optviz robustness, optviz lr-find, optviz list"
+    "optviz train, optviz robustness, optviz lr-find, optviz study, optviz list"
 )
 
 

@@ -378,4 +378,35 @@ def lr_finder_png(
             p.drawLine(QtCore.QPointF(px, figure.plot.top()), QtCore.QPointF(px, figure.plot.bottom()))
     p.setClipping(False)
     figure.legend([("loss", raw), ("smoothed loss", smooth), *((label, colour) for label, _, colour in marks)])
+
+
+def scatter_png(
+    title: str,
+    caption: str,
+    x: Axis,
+    y: Axis,
+    points: Sequence[tuple[str, float, float, QtGui.QColor, bool]],
+) -> bytes:
+    """Labelled points (label, x, y, colour, ringed): a Pareto view, the ringed points on the front. Each point
+    carries its label, so there is no legend."""
+    figure = Figure(title, caption, x, y)
+    figure.draw_axes()
+    p = figure.painter
+    for label, px, py, colour, ringed in points:
+        if not (math.isfinite(px) and math.isfinite(py)):
+            continue
+        point = figure.to_pixel(px, py)
+        p.setPen(QtGui.QPen(QtGui.QColor("#000000"), 1))
+        p.setBrush(colour)
+        p.drawEllipse(point, 6, 6)
+        if ringed:
+            p.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 2))
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.drawEllipse(point, 10, 10)
+        # The label goes right of its point, or left of it where it would leave the plot.
+        width = QtGui.QFontMetrics(_font(12)).horizontalAdvance(label) + 4
+        right = point.x() + 14 + width <= figure.plot.right()
+        left_edge = point.x() + 14 if right else point.x() - 14 - width
+        align = QtCore.Qt.AlignmentFlag.AlignLeft if right else QtCore.Qt.AlignmentFlag.AlignRight
+        figure._text(QtCore.QRectF(left_edge, point.y() - 10, width, 20), label, 12, TEXT, align=align)
     return figure.png()
