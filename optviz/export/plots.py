@@ -30,6 +30,9 @@ WIDTH, HEIGHT = 960, 720
 LEFT, RIGHT, TOP, BOTTOM = 92, 210, 64, 92
 
 
+_APP = None
+
+
 def ensure_gui() -> None:
     """QPainter needs a QGuiApplication for fonts; with none yet, make one (offscreen where there is no display).
 
@@ -40,8 +43,9 @@ def ensure_gui() -> None:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from PySide6 import QtCore, QtWidgets
 
+        global _APP  # held: an application nobody references is deleted, and Qt calls after that crash
         QtCore.QCoreApplication.setAttribute(QtCore.Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-        QtWidgets.QApplication([])
+        _APP = QtWidgets.QApplication([])
 
 
 def _font(px: int, bold: bool = False) -> QtGui.QFont:
@@ -378,6 +382,7 @@ def lr_finder_png(
             p.drawLine(QtCore.QPointF(px, figure.plot.top()), QtCore.QPointF(px, figure.plot.bottom()))
     p.setClipping(False)
     figure.legend([("loss", raw), ("smoothed loss", smooth), *((label, colour) for label, _, colour in marks)])
+    return figure.png()
 
 
 def scatter_png(
