@@ -114,7 +114,9 @@ class RobustnessView(QtWidgets.QWidget):
         self.table.verticalHeader().setDefaultAlignment(
             QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
         )
-        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        # Columns as wide as their words (never cut to "plodi"), sharing any width left over.
+        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setMinimumSectionSize(52)
         self.table.setToolTip("")
         self.table.setMinimumWidth(260)
         self.plot = pg.PlotWidget(self, background=PANEL, axisItems=compact_axes())
@@ -127,7 +129,6 @@ class RobustnessView(QtWidgets.QWidget):
         item.setLogMode(x=False, y=True)
         for side in ("left", "bottom"):
             item.getAxis(side).setTextPen(MUTED)
-        item.getAxis("left").setWidth(40)
         self.plot.setMinimumWidth(200)
         self.legend = QtWidgets.QLabel(self)
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
@@ -253,8 +254,9 @@ class RobustnessView(QtWidgets.QWidget):
             self.table.horizontalHeaderItem(c).setToolTip(CASES[case].description)
         for r, (opt, clip) in enumerate(rows):
             name = opt.label if clip is None else f"{opt.label} + clip {clip:g}"
-            head = QtWidgets.QTableWidgetItem(name)
-            head.setToolTip(f"{opt.name} {opt.hp}")
+            # The clipped row names only what differs from the row above: short headers leave the cells room.
+            head = QtWidgets.QTableWidgetItem(opt.label if clip is None else f"+ clip {clip:g}")
+            head.setToolTip(f"{name}: {opt.name} {opt.hp}")
             self.table.setVerticalHeaderItem(r, head)
             for c, case in enumerate(cases):
                 result = opt.result(case, clip)
