@@ -13,6 +13,7 @@ from superqt.utils import signals_blocked
 
 from optviz.app.model import MAX_OPTIMIZERS, SceneModel
 from optviz.app.race.clip_control import ClipControl
+from optviz.app.race.race_lr_find import RaceLrFinder
 from optviz.app.widgets.icons import icon, swatch
 from optviz.app.widgets.param_controls import ParamForm
 from optviz.app.widgets.picker import OptimizerPicker, spec_tooltip
@@ -117,7 +118,12 @@ class HyperparamEditor(QtWidgets.QWidget):
         self.reset_button.setIcon(icon("reset"))
         self.reset_button.setToolTip("Reset every hyperparameter of this optimizer to the registry's defaults")
         self.reset_button.clicked.connect(lambda: self.k >= 0 and self.model.reset_hyperparams(self.k))
+        self.find_lr_button = QtWidgets.QPushButton("Find lr", self)
+        self.find_lr_button.setToolTip(
+            "Race this optimizer at many learning rates at once and pick one from the final loss against the lr"
+        )
         head.addWidget(self.title, 1)
+        head.addWidget(self.find_lr_button)
         head.addWidget(self.reset_button)
         layout.addLayout(head)
         self.description = QtWidgets.QLabel(self)
@@ -159,6 +165,7 @@ class HyperparamEditor(QtWidgets.QWidget):
             self.form.errorRaised.connect(self.model.errorRaised)
             self.form_holder.addWidget(self.form)
             self._form_for = name
+        self.find_lr_button.setEnabled("lr" in spec.schema.names)
         self.description.setText(spec.description)
         self.rule.setText(spec.update_rule.replace(";  ", ";\n"))
         self.setToolTip("")
@@ -204,6 +211,8 @@ class RacePanel(QtWidgets.QWidget):
         line.setStyleSheet("color: #353b45;")
         layout.addWidget(line)
         self.editor = HyperparamEditor(model, self)
+        self.lr_finder = RaceLrFinder(model, self)
+        self.editor.find_lr_button.clicked.connect(lambda: self.lr_finder.find(self.model.selected))
         scroll = QtWidgets.QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.editor)

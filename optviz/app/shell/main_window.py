@@ -447,6 +447,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.save_layout()
         self.scheduler.shutdown()
         self.sensitivity.shutdown()
+        self.race_panel.lr_finder.shutdown()
         self.view_panel.basins.shutdown()
         self.view_panel.step_records.shutdown()
         self.training_panel.shutdown()

@@ -53,6 +53,7 @@ class Entry:
 
 class TrainingOptimizers(QtWidgets.QWidget):
     changed = QtCore.Signal()
+    findLrRequested = QtCore.Signal(int)  # the row whose lr the range test should find
 
     def __init__(self, device: str = "cpu", parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,7 +67,13 @@ class TrainingOptimizers(QtWidgets.QWidget):
         self.add_button.setToolTip("Choose an optimizer from the registry (searchable); add several to compare")
         self.remove_button = QtWidgets.QPushButton("Remove", self)
         self.remove_button.setToolTip("Remove the selected optimizer from the run")
+        self.find_lr_button = QtWidgets.QPushButton("Find lr", self)
+        self.find_lr_button.setToolTip(
+            "Run the lr range test for the selected optimizer on this set-up (model, data, batch, device) with "
+            "its current settings, and pick a learning rate from the loss curve"
+        )
         buttons.addWidget(self.add_button, 1)
+        buttons.addWidget(self.find_lr_button)
         buttons.addWidget(self.remove_button)
         layout.addLayout(buttons)
         self.list = QtWidgets.QListWidget(self)
@@ -97,6 +104,7 @@ class TrainingOptimizers(QtWidgets.QWidget):
         self.picker.picked.connect(self.add)
         self.add_button.clicked.connect(self.open_picker)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.find_lr_button.clicked.connect(lambda: self.findLrRequested.emit(self.list.currentRow()))
         self.list.currentRowChanged.connect(self._selected)
         self.impl.currentTextChanged.connect(self._impl_chosen)
 
@@ -171,6 +179,7 @@ class TrainingOptimizers(QtWidgets.QWidget):
                 self.impl.setCurrentText(entry.impl)
             self.impl.setEnabled(entry is not None and self.impl.count() > 1)
         self.remove_button.setEnabled(entry is not None)
+        self.find_lr_button.setEnabled(entry is not None and "lr" in get_optimizer(entry.name).schema.names)
         self.form = None
         if entry is None:
             self.note.setText("Add optimizers to compare them on the same model and data.")
@@ -206,6 +215,23 @@ class TrainingOptimizers(QtWidgets.QWidget):
         entry.hp[name] = value
         self._show_values()
         self.changed.emit()
+
+    def set_value(self, row: int, name: str, value: Value) -> str:
+        """Set one hyperparameter of the entry at `row` (Find lr's Apply); the reason it was refused, or ""."""
+        if not 0 <= row < len(self.entries):
+            return "that optimizer is no longer in the list"
+        entry = self.entries[row]
+        spec = get_optimizer(entry.name)
+        try:
+            spec.schema.get(name).validate(value, spec.name)
+            spec.resolve({**entry.hp, name: value})
+        except OptvizError as exc:
+            return str(exc)
+        entry.hp[name] = value
+        if row == self.list.currentRow():
+            self._show_values()
+        self.changed.emit()
+        return ""
 
     def _reset(self, name: str) -> None:
         entry = self.current()

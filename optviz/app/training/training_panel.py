@@ -13,7 +13,9 @@ from PySide6 import QtCore, QtWidgets
 from superqt import QElidingLabel
 from superqt.utils import signals_blocked
 
+from optviz.app.training.robustness_view import RobustnessView
 from optviz.app.training.training_charts import TrainingCharts
+from optviz.app.training.training_lr_find import TrainingLrFinder
 from optviz.app.training.training_optimizers import TrainingOptimizers, run_color
 from optviz.app.training.training_setup import TrainingSetup
 from optviz.app.training.training_worker import TrainingWorker
@@ -21,6 +23,7 @@ from optviz.app.widgets.theme import ERROR, MUTED
 from optviz.core.errors import OptvizError
 from optviz.core.learn.config import TrainConfig
 from optviz.core.learn.records import RunEnded, RunSummary, StepRecord
+from optviz.core.learn.robustness import RobustnessConfig
 from optviz.core.learn.training import TrainingSession
 
 DEFAULT_OPTIMIZERS = ("adamw", "sgd")
@@ -56,6 +59,17 @@ class TrainingPanel(QtWidgets.QWidget):
         self.progress.setTextVisible(True)
         self.progress.setToolTip("Steps taken over all runs")
         self.charts = TrainingCharts(self)
+        self.robustness = RobustnessView(self.robustness_config, self)
+        self.lr_finder = TrainingLrFinder(self.setup, self.optimizers, self)
+        # The charts and the robustness test share the space right of the controls, one tab each.
+        self.tabs = QtWidgets.QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.charts, "Training")
+        self.tabs.addTab(self.robustness, "Robustness")
+        self.tabs.setTabToolTip(0, "The live charts of the training run")
+        self.tabs.setTabToolTip(
+            1, "What each optimizer does when one step's gradient goes bad (exploding, vanishing, sparse, NaN, inf)"
+        )
 
         # Two narrow columns (set-up; optimizers with their sliders) beside the charts: the panel lives in a
         # bottom dock, so height is what is scarce and the columns scroll. Run, Pause and Stop are never in the
@@ -105,7 +119,7 @@ class TrainingPanel(QtWidgets.QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(0)
         body.addWidget(scroll)
-        body.addWidget(self.charts, 1)
+        body.addWidget(self.tabs, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -115,6 +129,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.run_button.clicked.connect(self.run)
         self.pause_button.toggled.connect(self._pause_toggled)
         self.stop_button.clicked.connect(self.stop)
+        self.optimizers.findLrRequested.connect(self.lr_finder.find)
         self.setup.changed.connect(lambda: self.optimizers.set_device(self.setup.resolved_device()))
         for name in DEFAULT_OPTIMIZERS:
             self.optimizers.add(name)
@@ -125,6 +140,15 @@ class TrainingPanel(QtWidgets.QWidget):
 
     def config(self) -> TrainConfig:
         return TrainConfig(optimizers=self.optimizers.runs(), **self.setup.config_kwargs())
+
+    def robustness_config(self, at_step: int, after: int, clip: float | None) -> RobustnessConfig:
+        """The robustness test of the list's optimizers on the set-up (model, data, batch, device, seed)."""
+        from optviz.core.learn.trial import TrialSetup
+
+        kw = self.setup.config_kwargs()
+        setup = TrialSetup(kw["model"], kw["dataset"], kw["batch_size"], kw["device"], kw["seed"])
+        runs = tuple(self.lr_finder.entry(row) for row in range(len(self.optimizers.entries)))
+        return RobustnessConfig(setup, runs, at_step=at_step, after=after, clip=clip)
 
     def run(self) -> bool:
         """Validate and start; False (and the reason in the status line) when the set-up cannot run."""
@@ -173,9 +197,11 @@ class TrainingPanel(QtWidgets.QWidget):
         return self.worker is not None
 
     def shutdown(self, ms: int = 30_000) -> None:
-        """Stop a session and wait for its thread (the window is closing)."""
+        """Stop a session and any search or test, and wait for their threads (the window is closing)."""
         if self.worker is not None:
             self.worker.wait(ms)
+        self.lr_finder.shutdown(ms)
+        self.robustness.shutdown(ms)
 
     def _pause_toggled(self, paused: bool) -> None:
         if self.worker is None:
