@@ -102,12 +102,12 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
         scene.surface, scene.surface_params = name, params
     if args.optimizer:
         scene.optimizers = [optimizer_entry(text) for text in args.optimizer]
-    if args.clip:
+    if getattr(args, "clip", None):  # commands without the flag (inspect) share this function
         clip = parse_clip(args.clip)
         for entry in scene.optimizers:
             if not (args.optimizer and entry.clip is not None):  # an --optimizer's own clip_norm stays
                 entry.clip = clip
-    if args.perturb:
+    if getattr(args, "perturb", None):
         scene.perturbation = parse_perturbation(args.perturb)
     if args.start:
         scene.starts, scene.grid = [parse_point(s) for s in args.start], None

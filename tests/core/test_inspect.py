@@ -190,3 +190,19 @@ def test_the_ten_common_optimizers_have_two_sentence_notes():
         note = REGISTRY[name].step_note
         assert len(re.findall(r"[.!?](\s|$)", note)) == 2, f"{name}: {note!r}"
     assert "lr" in REGISTRY["adam"].step_note and "overshoot" in REGISTRY["momentum"].step_note
+
+
+def test_a_perturbed_or_clipped_race_is_refused_rather_than_shown_as_another_run():
+    from optviz.core.race.clip import Clip
+    from optviz.core.race.inspect import scene_inspector
+    from optviz.core.race.perturb import parse_perturbation
+    from optviz.core.scene import default_scene
+
+    scene = default_scene()
+    scene.optimizers[0].clip = Clip("norm", 1.0)
+    with pytest.raises(OptvizError, match="clipping"):
+        scene_inspector(scene, 0, 0)
+    scene_inspector(scene, 1, 0)  # the others are inspected as before
+    scene.perturbation = parse_perturbation("spike:factor=1e3")
+    with pytest.raises(OptvizError, match="pathology"):
+        scene_inspector(scene, 1, 0)

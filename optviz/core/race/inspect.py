@@ -326,6 +326,12 @@ def scene_inspector(scene: Scene, k: int, m: int) -> StepInspector:
         raise OptvizError("the step inspector works on analytic surfaces; a learned race trains real models")
     if not 0 <= k < len(scene.optimizers):
         raise OptvizError(f"optimizer {k + 1} does not exist: the scene has {len(scene.optimizers)}")
+    # The inspector re-steps the library with the surface's gradient and noise only: a perturbed or clipped
+    # gradient would give another run than the race's, so it says so instead of showing that other run.
+    if scene.perturbation is not None:
+        raise OptvizError("the step inspector does not replay a gradient pathology yet: set it to none to inspect")
+    if scene.optimizers[k].clip is not None:
+        raise OptvizError("the step inspector does not replay gradient clipping yet: turn clipping off to inspect")
     surface = scene.build_surface()
     starts = scene.start_points(surface)
     noise = race_noise(surface, len(starts), scene.steps, scene.seed, m)
