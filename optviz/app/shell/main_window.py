@@ -46,6 +46,7 @@ def scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(widget)
+    scroll.verticalScrollBar().setToolTip("Scroll the panel (the window is shorter than its controls)")
     return scroll
 
 

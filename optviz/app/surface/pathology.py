@@ -36,6 +36,7 @@ class PathologyBox(QtWidgets.QGroupBox):
         layout.setContentsMargins(6, 4, 6, 6)
         layout.setSpacing(4)
         self.kind = QtWidgets.QComboBox(self)
+        self.kind.setToolTip("What happens to every optimizer's gradient (the same draw for all): none, spikes, ...")
         self.kind.addItem("none", None)
         for kind in KINDS:
             self.kind.addItem(TITLES[kind], kind)
