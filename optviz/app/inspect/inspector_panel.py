@@ -130,17 +130,17 @@ class StepInspectorPanel(QtWidgets.QWidget):
         self._shown_records: dict[int, Any] = {}
 
     # ---- asking -----------------------------------------------------------------------------------------
-    def showEvent(self, event: QtGui.QShowEvent) -> None:
-        super().showEvent(event)
-        self._wants()
+    active = False  # its tab is in front (a tab behind another still counts as visible to Qt)
 
-    def hideEvent(self, event: QtGui.QHideEvent) -> None:
-        super().hideEvent(event)
-        self.records.want("inspector", [])
+    def set_active(self, on: bool) -> None:
+        """Ask for records only while the tab is in front (its dock's `visibilityChanged`): a tab behind the
+        charts must not re-step the library at every tick of the animation."""
+        self.active = bool(on)
+        self._wants()
 
     def _wants(self, *_args: object) -> None:
         k = self.model.selected
-        visible = self.isVisible() and 0 <= k < len(self.model.optimizers)
+        visible = self.active and 0 <= k < len(self.model.optimizers)
         self.records.want("inspector", [k] if visible else [])
         self._header(None)
         if self.model.scene.is_learned:
@@ -176,7 +176,7 @@ class StepInspectorPanel(QtWidgets.QWidget):
         model = self.model
         k = model.selected
         record = records.get(k)
-        if record is None or not self.isVisible():
+        if record is None or not self.active:
             return
         self.step = n
         self._header(n)

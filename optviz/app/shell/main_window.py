@@ -109,6 +109,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # The step inspector (issue 16): the selected optimizer's step at the cursor, in numbers.
         self.inspector = StepInspectorPanel(self.model, self.view_panel.step_records, self.view_panel.scene_view)
         self.docks["inspector"] = self._dock("Step inspector", self.inspector, area.BottomDockWidgetArea)
+        self.docks["inspector"].visibilityChanged.connect(self.inspector.set_active)
         self.tabifyDockWidget(self.docks["charts"], self.docks["sensitivity"])
         self.tabifyDockWidget(self.docks["charts"], self.docks["inspector"])
         self.tabifyDockWidget(self.docks["charts"], self.docks["training"])
