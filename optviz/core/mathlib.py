@@ -33,13 +33,15 @@ def _scalar_sigmoid(v: float) -> float:
 _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's split of a double into two 26-bit halves
 
 
-def _fma_emulated(a, b, c):
-    """a*b + c rounded once, as a fused multiply-add does (floats or numpy arrays; no FMA in numpy).
+def _fma_scalar(a, b, c):
+    """a*b + c rounded once, as a fused multiply-add does, on floats (and compiled by numba for L-BFGS's kernels:
+    plain arithmetic only).
 
     Dekker's exact product p + e = a*b and Knuth's exact sum s + r = p + c, then s + (r + e): correctly rounded
     but for rare cases where the inexact r + e lands next to a rounding midpoint of s. Where a*b + c is not
     finite, the plain a*b + c is returned (a real FMA gives inf there too, but for an exact a*b beyond the
-    largest double cancelled by c, which a race never meets).
+    largest double cancelled by c, which a race never meets): the error terms would make NaN of an infinity
+    (an injected infinite gradient through a lerp).
     """
     p = a * b
     t = _SPLIT * a
@@ -53,13 +55,28 @@ def _fma_emulated(a, b, c):
     z = s - p
     r = (p - (s - z)) + (c - z)
     fused = s + (r + e)
-    # Where the plain a*b + c is infinite or NaN, so is a real FMA (an injected infinite gradient through a
-    # lerp); the error terms above would make NaN of an infinity.
-    if isinstance(fused, np.ndarray):
-        if np.isfinite(s).all():
-            return fused
-        return np.where(np.isfinite(s), fused, s)
     return fused if s - s == 0 else s
+
+
+def _fma_emulated(a, b, c):
+    """`_fma_scalar` on floats or numpy arrays (numpy has no FMA)."""
+    if not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray) and not isinstance(c, np.ndarray):
+        return _fma_scalar(a, b, c)
+    p = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    z = s - p
+    r = (p - (s - z)) + (c - z)
+    fused = s + (r + e)
+    if np.isfinite(s).all():
+        return fused
+    return np.where(np.isfinite(s), fused, s)
 
 
 _scalar_fma = getattr(math, "fma", _fma_emulated)  # Python 3.13+ has a native one

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from optviz.core.mathlib import _fma_emulated
+from optviz.core.mathlib import _fma_scalar
 from optviz.core.optimizers.fast_rules.ops import Hp, num
 from optviz.core.optimizers.spec import PairRule, SurfaceProbe
 
@@ -72,7 +72,7 @@ def _two_loop_kernel(
     data: np.ndarray, first: int, count: int, q0: float, q1: float, h_diag: float
 ) -> tuple[float, float]:
     """The two-loop recursion for one start over its ring of pairs (`_ListHistory`, or one start's rows of
-    `_ArrayHistory`), to be compiled; the fma is mathlib's `_fma_emulated`, compiled."""
+    `_ArrayHistory`), to be compiled; the fma is mathlib's `_fma_scalar`, compiled."""
     size = data.shape[0]
     al = np.empty(count)
     for i in range(count - 1, -1, -1):
@@ -99,7 +99,7 @@ def _batch_two_loop_kernel(
     return r0s, r1s
 
 
-# numba's compiled `_fma_emulated` and `_two_loop_kernel`, which the kernels call: set by `_compiled_two_loop`.
+# numba's compiled `_fma_scalar` and `_two_loop_kernel`, which the kernels call: set by `_compiled_two_loop`.
 _compiled_fma: Any = None
 _compiled_single: Any = None
 
@@ -114,7 +114,7 @@ def _compiled_two_loop() -> Callable[..., tuple[float, float]]:
     global _compiled_fma, _compiled_single
     import numba  # here: only L-BFGS needs it, and its import costs ~0.3 s
 
-    _compiled_fma = numba.njit(cache=True)(_fma_emulated)
+    _compiled_fma = numba.njit(cache=True)(_fma_scalar)
     _compiled_single = numba.njit(cache=True)(_two_loop_kernel)
     return _compiled_single
 
