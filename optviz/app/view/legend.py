@@ -25,6 +25,17 @@ MIN_WIDTH = 230
 CHROME_PX = 2 * 10 + 2  # the style sheet's side padding and border
 
 
+def weight_inside(pixels: np.ndarray, weights: np.ndarray, rect: QtCore.QRect) -> float:
+    """The summed weight of the points (pixels (n, 2)) inside `rect`."""
+    inside = (
+        (pixels[:, 0] >= rect.left())
+        & (pixels[:, 0] <= rect.right())
+        & (pixels[:, 1] >= rect.top())
+        & (pixels[:, 1] <= rect.bottom())
+    )
+    return float(np.sum(weights[inside]))
+
+
 class Legend(QtWidgets.QLabel):
     #: After each placement (the picture changed: camera, race, size): other overlays re-check their places.
     placed = QtCore.Signal()
@@ -95,8 +106,10 @@ class Legend(QtWidgets.QLabel):
         doc.setHtml(self.text())
         width = min(math.ceil(doc.idealWidth()) + CHROME_PX, max(MIN_WIDTH, parent.width() // 3))
         # QLabel.adjustSize guesses a wrapped label's height from its own aspect rule and can cut the last line.
-        self.resize(width, self.heightForWidth(width))
-        self.place_soon()
+        size = QtCore.QSize(width, self.heightForWidth(width))
+        if size != self.size():  # the losses change at every tick of the animation; the box rarely does
+            self.resize(size)
+            self.place_soon()
 
     # ---- placement ---------------------------------------------------------------------------------------
     def corners(self) -> dict[str, QtCore.QRect]:
@@ -114,20 +127,17 @@ class Legend(QtWidgets.QLabel):
             )
         }
 
-    def covered(self, rect: QtCore.QRect) -> float:
-        """How much of the picture `rect` would hide (weighted points; see `SceneView.occupied_pixels`)."""
+    def picture(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where the picture is, in the view's pixels (`SceneView.occupied_pixels`): (pixels, weights)."""
         if self.scene_view is None:
-            return 0.0
+            return np.zeros((0, 2)), np.zeros(0)
         parent = self.parentWidget()
-        pixels, weights = self.scene_view.occupied_pixels((parent.width(), parent.height()))
-        r = rect.adjusted(-6, -6, 6, 6)
-        inside = (
-            (pixels[:, 0] >= r.left())
-            & (pixels[:, 0] <= r.right())
-            & (pixels[:, 1] >= r.top())
-            & (pixels[:, 1] <= r.bottom())
-        )
-        return float(np.sum(weights[inside]))
+        return self.scene_view.occupied_pixels((parent.width(), parent.height()))
+
+    def covered(self, rect: QtCore.QRect, picture: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+        """How much of the picture `rect` would hide (`picture`: `self.picture()`, projected once by a caller
+        weighing several rectangles)."""
+        return weight_inside(*(picture or self.picture()), rect.adjusted(-6, -6, 6, 6))
 
     def place(self) -> None:
         """Move to the corner that hides least of the picture (the current one on a tie, then top-left)."""
@@ -145,7 +155,8 @@ class Legend(QtWidgets.QLabel):
             if w is not self and w.isVisible() and w.objectName() != "view_hint"
         ]
         free = {n: r for n, r in corners.items() if not any(r.intersects(o) for o in others)} or corners
-        cost = {name: self.covered(rect) for name, rect in free.items()}
+        picture = self.picture()
+        cost = {name: self.covered(rect, picture) for name, rect in free.items()}
         best = min(cost, key=cost.get)  # dicts keep order: top-left wins a tie
         if self.corner not in cost or cost[best] < cost[self.corner]:  # a real gain only: no jumping about
             self.corner = best

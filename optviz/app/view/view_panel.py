@@ -18,7 +18,7 @@ from optviz.app.model import SceneModel
 from optviz.app.view.basins_layer import BasinsLayer
 from optviz.app.view.computing_overlay import ComputingOverlay
 from optviz.app.view.glyph_layer import GlyphLayer
-from optviz.app.view.legend import Legend
+from optviz.app.view.legend import Legend, weight_inside
 from optviz.app.view.step_records import StepRecords
 from optviz.render import SceneView
 from optviz.render.scene_setup import SURFACE_RESOLUTION, apply_camera, apply_race, apply_surface, apply_view_options
@@ -235,15 +235,8 @@ class ViewPanel(QtWidgets.QWidget):
         self.hint.setText(HINT_2D if self.model.scene.view.top_down else HINT_3D)
         self.hint.adjustSize()
         self.hint.move(self.gl.width() - self.hint.width() - 12, self.gl.height() - self.hint.height() - 8)
-        pixels, _weights = self.scene_view.occupied_pixels((self.gl.width(), self.gl.height()))
-        r = self.hint.geometry().adjusted(-4, -4, 4, 4)
-        covered = (
-            (pixels[:, 0] >= r.left())
-            & (pixels[:, 0] <= r.right())
-            & (pixels[:, 1] >= r.top())
-            & (pixels[:, 1] <= r.bottom())
-        )
-        self.hint.setVisible(not covered.any())
+        pixels, weights = self.scene_view.occupied_pixels((self.gl.width(), self.gl.height()))
+        self.hint.setVisible(weight_inside(pixels, weights, self.hint.geometry().adjusted(-4, -4, 4, 4)) == 0.0)
 
     # ---- camera ------------------------------------------------------------------------------------------
     def reset_camera(self) -> None:
