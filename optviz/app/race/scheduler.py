@@ -23,11 +23,11 @@ class only moves work to a thread and verdicts back to the model.
 from __future__ import annotations
 
 import threading
-import time
 
 from PySide6 import QtCore
 
 from optviz.app.model import SceneModel
+from optviz.app.widgets.events import process_events_until
 from optviz.core.race.session import Outcome, RaceSession
 from optviz.core.scene import Scene
 
@@ -136,14 +136,7 @@ class RaceScheduler(QtCore.QObject):
 
     def wait(self, timeout: float = 120.0) -> bool:
         """Process events until idle (screenshots, tests, benchmarks); False on timeout."""
-        deadline = time.monotonic() + timeout
-        app = QtCore.QCoreApplication.instance()
-        while not self.idle:
-            if time.monotonic() > deadline:
-                return False
-            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.002)
-        return True
+        return process_events_until(lambda: self.idle, timeout)
 
     def shutdown(self) -> None:
         """Let the running job end (it cannot be killed mid-step) before the window goes away."""

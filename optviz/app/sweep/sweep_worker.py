@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections.abc import Callable, Sequence
 
 from PySide6 import QtCore
 
+from optviz.app.widgets.events import process_events_until
 from optviz.core.errors import OptvizError
 from optviz.core.sweep.run import SweepCancelled
 
@@ -96,14 +96,7 @@ class SweepWorker(QtCore.QObject):
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Process events until the current request has delivered everything (tests, screenshots)."""
-        deadline = time.monotonic() + timeout
-        app = QtCore.QCoreApplication.instance()
-        while self.busy:
-            if time.monotonic() > deadline:
-                return False
-            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.002)
-        return True
+        return process_events_until(lambda: not self.busy, timeout)
 
     def shutdown(self) -> None:
         self.cancel()

@@ -10,12 +10,12 @@ instant between Cancel and the check.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from PySide6 import QtCore
 
+from optviz.app.widgets.events import process_events_until
 from optviz.core.errors import OptvizError
 
 Progress = Callable[[int, int, str], None]
@@ -93,14 +93,7 @@ class BackgroundJob(QtCore.QObject):
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Process events until the job has ended (tests, screenshots); False on timeout."""
-        deadline = time.monotonic() + timeout
-        app = QtCore.QCoreApplication.instance()
-        while self._running:
-            if time.monotonic() > deadline:
-                return False
-            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.002)
-        return True
+        return process_events_until(lambda: not self._running, timeout)
 
     def shutdown(self, ms: int = 30_000) -> None:
         """Cancel and wait for the thread (the window is closing)."""
