@@ -59,7 +59,9 @@ def _fma_scalar(a, b, c):
 
 
 def _fma_emulated(a, b, c):
-    """`_fma_scalar` on floats or numpy arrays (numpy has no FMA)."""
+    """`_fma_scalar` on floats or numpy arrays (numpy has no FMA). The array branch repeats its arithmetic
+    because numba compiles `_fma_scalar` for L-BFGS and can call no plain Python helper from it, and importing
+    numba here to register one would put its 0.3 s on every start."""
     if not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray) and not isinstance(c, np.ndarray):
         return _fma_scalar(a, b, c)
     p = a * b
