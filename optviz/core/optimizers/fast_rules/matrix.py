@@ -217,9 +217,49 @@ def muon(hp: Hp) -> PairRule:
 
 
 def _mm_entry(a0: Any, b0: Any, a1: Any, b1: Any, xp: SimpleNamespace) -> Any:
-    """One entry a0·b0 + a1·b1 of a small matrix product as torch's CPU matmul computes it: the second product
-    fused onto the rounded first (tested on 2 x 2 and 1 x 2 products of random float64 matrices)."""
+    """One entry a0·b0 + a1·b1 of a small matrix product with the second product fused onto the rounded first
+    (SOAP's float32 products; tested on 2 x 2 and 1 x 2 products of random matrices)."""
     return xp.fma(a1, b1, a0 * b0)
+
+
+@functools.cache
+def torch_fuses() -> dict[str, bool]:
+    """Whether torch's CPU kernels fuse the last product of Shampoo's small float64 products, by operation:
+    `addmm` (C + a·b, inner size 1), `mm` (2 x 2 @ 2 x 2) and `vm` (1 x 2 @ 2 x 2). MKL picks its kernel by
+    CPU: fused on some (Intel's), both products rounded on others (AMD's), so it is probed here once, on random
+    values, instead of assumed. An operation that matches neither form keeps the fused one (the truth tests
+    then say so)."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    fused = {"addmm": True, "mm": True, "vm": True}
+    plain = dict(fused)
+    for _ in range(64):
+        c, a, b = (torch.from_numpy(rng.standard_normal(shape)) for shape in ((2, 2), (2, 2), (2, 2)))
+        col = a[:, :1]
+        cases = {
+            "addmm": (
+                c.clone().addmm_(col, col.t())[0, 1].item(),
+                (c[0, 1].item(), col[0, 0].item(), col[1, 0].item()),
+            ),
+            "mm": ((a @ b)[1, 0].item(), (a[1, 0].item(), b[0, 0].item(), a[1, 1].item(), b[1, 0].item())),
+            "vm": ((a[:1] @ b)[0, 1].item(), (a[0, 0].item(), b[0, 1].item(), a[0, 1].item(), b[1, 1].item())),
+        }
+        for op, (got, args) in cases.items():
+            if op == "addmm":
+                c0, x, y = args
+                fused[op] &= got == SCALAR.fma(x, y, c0)
+                plain[op] &= got == c0 + x * y
+            else:
+                a0, b0, a1, b1 = args
+                fused[op] &= got == SCALAR.fma(a1, b1, a0 * b0)
+                plain[op] &= got == a0 * b0 + a1 * b1
+    return {op: fused[op] or not plain[op] for op in fused}
+
+
+def _torch_mm(a0: Any, b0: Any, a1: Any, b1: Any, xp: SimpleNamespace, fuse: bool) -> Any:
+    """One entry a0·b0 + a1·b1 of a small float64 product, as `torch_fuses` found torch computes it here."""
+    return xp.fma(a1, b1, a0 * b0) if fuse else a0 * b0 + a1 * b1
 
 
 class _Decomposition:
@@ -287,11 +327,12 @@ def _inverse_square_root(matrix: tuple[Any, ...], svd: _Decomposition, xp: Simpl
     (u00, u01, u10, u11), (s0, s1), (v00, v01, v10, v11) = svd(matrix, xp)
     r0, r1 = 1.0 / xp.sqrt(s0), 1.0 / xp.sqrt(s1)
     a00, a01, a10, a11 = u00 * r0, u01 * r1, u10 * r0, u11 * r1  # u * s.unsqueeze(-2)
+    fuse = torch_fuses()["mm"]
     return (
-        _mm_entry(a00, v00, a01, v10, xp),
-        _mm_entry(a00, v01, a01, v11, xp),
-        _mm_entry(a10, v00, a11, v10, xp),
-        _mm_entry(a10, v01, a11, v11, xp),
+        _torch_mm(a00, v00, a01, v10, xp, fuse),
+        _torch_mm(a00, v01, a01, v11, xp, fuse),
+        _torch_mm(a10, v00, a11, v10, xp, fuse),
+        _torch_mm(a10, v01, a11, v11, xp, fuse),
     )
 
 
@@ -302,6 +343,10 @@ def shampoo(hp: Hp) -> PairRule:
     weight_decay, matrix_eps = num(hp["weight_decay"]), num(hp["matrix_eps"])
     with_momentum, with_decay = on(momentum), on(weight_decay)  # every run of a batch agrees (per_run.py)
     svd = _Decomposition("svd")
+    fuse = torch_fuses()
+
+    def addmm(c: Any, a: Any, b: Any, xp: SimpleNamespace) -> Any:
+        return xp.fma(a, b, c) if fuse["addmm"] else c + a * b
 
     def init(x: Any, y: Any, probe: SurfaceProbe) -> State:
         zero = probe.xp.full_like(x, 0.0)
@@ -316,10 +361,11 @@ def shampoo(hp: Hp) -> PairRule:
         if with_decay:
             gx, gy = xp.fma(weight_decay, x, gx), xp.fma(weight_decay, y, gy)
         l00, l01, _, l11 = s["pre_cond_0"]
-        off = xp.fma(gx, gy, l01)  # addmm_: L stays symmetric, l01 = l10 and gx·gy = gy·gx
-        pre = (xp.fma(gx, gx, l00), off, off, xp.fma(gy, gy, l11))
+        off = addmm(l01, gx, gy, xp)  # addmm_: L stays symmetric, l01 = l10 and gx·gy = gy·gx
+        pre = (addmm(l00, gx, gx, xp), off, off, addmm(l11, gy, gy, xp))
         inv = _inverse_square_root(pre, svd, xp)
-        ux, uy = _mm_entry(gx, inv[0], gy, inv[2], xp), _mm_entry(gx, inv[1], gy, inv[3], xp)  # gᵀ @ inv
+        vm = fuse["vm"]
+        ux, uy = _torch_mm(gx, inv[0], gy, inv[2], xp, vm), _torch_mm(gx, inv[1], gy, inv[3], xp, vm)  # gᵀ @ inv
         s["pre_cond_0"], s["inv_pre_cond_0"], s["momentum_buffer"] = pre, inv, (ux, uy)
         return xp.fma(-lr, ux, x), xp.fma(-lr, uy, y)
 
