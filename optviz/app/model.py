@@ -25,6 +25,7 @@ from optviz.core.palette import PALETTE
 from optviz.core.params import Value
 from optviz.core.race import RaceResult
 from optviz.core.race.clip import Clip
+from optviz.core.race.lr_schedule import LrSchedule
 from optviz.core.race.perturb import Perturbation
 from optviz.core.scene import (
     CAMERA_DISTANCE,
@@ -271,11 +272,9 @@ class SceneModel(QtCore.QObject):
         structure = [e.name for e in new.optimizers] != [e.name for e in old.optimizers]
         # Per optimizer only where the list kept its shape (otherwise `optimizersReset` redraws everything).
         pairs = list(enumerate(zip(old.optimizers, new.optimizers, strict=False)))
-        params = [k for k, (a, b) in pairs if (a.hyperparams, a.clip) != (b.hyperparams, b.clip)]
-        # The clip is in the name the legend and the rows show.
-        styles = [
-            k for k, (a, b) in pairs if (a.color, a.enabled, a.label, a.clip) != (b.color, b.enabled, b.label, b.clip)
-        ]
+        params = [k for k, (a, b) in pairs if _race_settings(a) != _race_settings(b)]
+        # The clip and the schedule are in the name the legend and the rows show.
+        styles = [k for k, (a, b) in pairs if _named(a) != _named(b)]
         if not (surface or starts or settings or structure or params or styles or perturbation):
             return
         result = self.result
@@ -492,6 +491,20 @@ class SceneModel(QtCore.QObject):
         self.optimizerStyleChanged.emit(k)
         self.raceInputsChanged.emit()
 
+    def set_schedule(self, k: int, schedule: LrSchedule | None) -> None:
+        """Optimizer k's learning-rate schedule (None: constant); its name in the legend says it."""
+        entry = self._scene.optimizers[k]
+        if entry.schedule == schedule:
+            return
+        if schedule is not None and "lr" not in get_optimizer(entry.name).schema.names:
+            self.errorRaised.emit(f"{get_optimizer(entry.name).title} has no learning rate to schedule")
+            return
+        entry.schedule = schedule
+        self._changed()
+        self.optimizerChanged.emit(k)
+        self.optimizerStyleChanged.emit(k)
+        self.raceInputsChanged.emit()
+
     def set_hyperparam(self, k: int, name: str, value: Value) -> bool:
         entry = self._scene.optimizers[k]
         spec = get_optimizer(entry.name)
@@ -666,7 +679,20 @@ def display_name(scene: Scene, k: int) -> str:
     # Two entries of one optimizer (a duplicate with other settings) get numbered names.
     same = [i for i, e in enumerate(scene.optimizers) if e.name == entry.name and not e.label]
     name = title if len(same) < 2 else f"{title} #{same.index(k) + 1}"
-    return name if entry.clip is None else f"{name} (clip {entry.clip.to_text()})"
+    extras = ([f"clip {entry.clip.to_text()}"] if entry.clip else []) + (
+        [entry.schedule.to_text()] if entry.schedule else []
+    )
+    return name + (f" ({', '.join(extras)})" if extras else "")
+
+
+def _named(entry: OptimizerEntry) -> tuple:
+    """What of an optimizer entry its style and shown name depend on."""
+    return entry.color, entry.enabled, entry.label, entry.clip, entry.schedule
+
+
+def _race_settings(entry: OptimizerEntry) -> tuple:
+    """What of an optimizer entry its race depends on besides its name."""
+    return entry.hyperparams, entry.clip, entry.schedule
 
 
 def _kept_rows(old: list[OptimizerEntry], new: list[OptimizerEntry]) -> list[int] | None:

@@ -12,6 +12,7 @@ from optviz.cli.specs import parse_spec
 from optviz.core.errors import OptvizError
 from optviz.core.jsonsafe import json_text
 from optviz.core.race.clip import CLIP_KINDS, parse_clip
+from optviz.core.race.lr_schedule import SCHEDULE_KINDS, parse_schedule
 from optviz.core.race.perturb import parse_perturbation
 from optviz.core.race.result import RaceResult, RunStatus
 from optviz.core.race.starts import parse_grid, parse_point
@@ -80,6 +81,14 @@ def add_race_arguments(p: argparse.ArgumentParser) -> None:
         help="clip every optimizer's gradient (as torch.nn.utils.clip_grad_norm_ / clip_grad_value_); "
         "one optimizer's own: --optimizer adam:clip_norm=1.0 (or clip_value=0.5)",
     )
+    p.add_argument(
+        "--schedule",
+        type=argtypes.nonempty,
+        metavar="KIND[:k=v,...]",
+        help="every optimizer's learning-rate schedule (torch.optim.lr_scheduler), lengths as shares of the steps: "
+        "constant; warmup-cosine:warmup=0.1; step:every=0.25,gamma=0.1; exponential:gamma=0.995; "
+        "one-cycle:peak=0.3; restarts:period=0.25,mult=1. One optimizer's own: --optimizer adam:schedule=one-cycle",
+    )
 
 
 def surface_spec(surface: str | None, formula: str | None, default: str = "custom") -> tuple[str, dict[str, str]]:
@@ -107,6 +116,11 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
         for entry in scene.optimizers:
             if not (args.optimizer and entry.clip is not None):  # an --optimizer's own clip_norm stays
                 entry.clip = clip
+    if getattr(args, "schedule", None):
+        schedule = parse_schedule(args.schedule)
+        for entry in scene.optimizers:
+            if not (args.optimizer and entry.schedule is not None):  # an --optimizer's own schedule stays
+                entry.schedule = schedule
     if getattr(args, "perturb", None):
         scene.perturbation = parse_perturbation(args.perturb)
     if args.start:
@@ -123,12 +137,16 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
 
 
 def optimizer_entry(text: str) -> OptimizerEntry:
-    """`NAME[:k=v,...]` with an optional `clip_norm=X` or `clip_value=X` among the hyperparameters."""
+    """`NAME[:k=v,...]` with an optional `clip_norm=X` or `clip_value=X` and `schedule=KIND` (its defaults)
+    among the hyperparameters."""
     name, values = parse_spec(text, "optimizer")
+    schedule = values.pop("schedule", None)
+    if schedule is not None and schedule not in SCHEDULE_KINDS:
+        raise OptvizError(f"optimizer {text!r}: schedule {schedule!r} is not one of {', '.join(SCHEDULE_KINDS)}")
     clips = [(kind, values.pop(f"clip_{kind}")) for kind in CLIP_KINDS if f"clip_{kind}" in values]
     if len(clips) > 1:
         raise OptvizError(f"optimizer {text!r}: give clip_norm or clip_value, not both")
-    entry = OptimizerEntry(name, values)
+    entry = OptimizerEntry(name, values, schedule=None if schedule is None else parse_schedule(schedule))
     if clips:
         entry.clip = parse_clip(f"{clips[0][0]}={clips[0][1]}")
     return entry
@@ -156,21 +174,22 @@ def print_leaderboard(scene: Scene, result: RaceResult, out) -> None:
     surface = scene.race_surface(result)
     finals = final_losses(result)
     out.write(f"{surface.title or surface.name}: {k_count} optimizer(s) x {m_count} start(s) x {steps} steps\n")
+    width = max([22, *(len(c.display_name) for c in result.configs)])  # a schedule or clip lengthens a name
     if m_count == 1:
         order = sorted(range(k_count), key=lambda k: (result.status[k, 0] == RunStatus.DIVERGED, finals[k, 0]))
-        out.write(f"{'#':>2}  {'optimizer':<22} {'final loss':>12}  {'converged at':>12}  status\n")
+        out.write(f"{'#':>2}  {'optimizer':<{width}} {'final loss':>12}  {'converged at':>12}  status\n")
         for rank, k in enumerate(order, start=1):
             status, stopped = result.status[k, 0], result.stopped_at[k, 0]
             conv = str(stopped) if status == RunStatus.CONVERGED else "-"
             detail = f" at step {stopped}: {result.reasons[k, 0]}" if status == RunStatus.DIVERGED else ""
             loss = "-" if not np.isfinite(finals[k, 0]) else f"{finals[k, 0]:.4g}"
             name = result.configs[k].display_name
-            out.write(f"{rank:>2}  {name:<22} {loss:>12}  {conv:>12}  {status}{detail}\n")
+            out.write(f"{rank:>2}  {name:<{width}} {loss:>12}  {conv:>12}  {status}{detail}\n")
         return
-    out.write(f"{'optimizer':<22} {'converged':>10} {'diverged':>9} {'median final loss':>18}\n")
+    out.write(f"{'optimizer':<{width}} {'converged':>10} {'diverged':>9} {'median final loss':>18}\n")
     for k in range(k_count):
         conv = int((result.status[k] == RunStatus.CONVERGED).sum())
         div = int((result.status[k] == RunStatus.DIVERGED).sum())
         finite = finals[k][np.isfinite(finals[k])]
         med = f"{np.median(finite):.4g}" if finite.size else "-"
-        out.write(f"{result.configs[k].display_name:<22} {conv:>10} {div:>9} {med:>18}\n")
+        out.write(f"{result.configs[k].display_name:<{width}} {conv:>10} {div:>9} {med:>18}\n")

@@ -29,6 +29,7 @@ from optviz.core.palette import COLORMAPS, assign_colors
 from optviz.core.params import Value, check_seed
 from optviz.core.race.clip import Clip
 from optviz.core.race.engine import DEFAULT_TOLERANCE, run_race
+from optviz.core.race.lr_schedule import SCHEDULE_KINDS, LrSchedule
 from optviz.core.race.perturb import KINDS, SCHEMAS, Perturbation
 from optviz.core.race.result import RaceResult, RunConfig
 from optviz.core.race.starts import MAX_GRID, grid_starts
@@ -60,13 +61,17 @@ class OptimizerEntry:
     color: str = ""
     enabled: bool = True
     clip: Clip | None = None  # gradient clipping of this optimizer (None: off)
+    schedule: LrSchedule | None = None  # its learning-rate schedule (None: constant)
 
 
 def run_config(entry: OptimizerEntry, surface: str | None) -> RunConfig:
     """The one place hyperparameters are resolved: the registry's defaults with `surface`'s learning rate (the
     schema's default on surfaces without one, learned ones included), updated with the entry's validated values.
     Raises `OptvizError` naming a bad value."""
-    return RunConfig(entry.name, get_optimizer(entry.name).resolve(entry.hyperparams, surface), entry.label, entry.clip)
+    spec = get_optimizer(entry.name)
+    if entry.schedule is not None and "lr" not in spec.schema.names:
+        raise SceneError(f"{spec.name} has no learning rate to schedule")
+    return RunConfig(entry.name, spec.resolve(entry.hyperparams, surface), entry.label, entry.clip, entry.schedule)
 
 
 def resolve_configs(entries: Sequence[tuple[str, Mapping[str, Value]]]) -> list[RunConfig]:
@@ -234,6 +239,7 @@ class Scene:
                 "enabled": e.enabled,
                 "hyperparams": dict(e.hyperparams),
                 **({"clip": {"kind": e.clip.kind, "threshold": e.clip.threshold}} if e.clip else {}),
+                **({"schedule": {"kind": e.schedule.kind, **e.schedule.params}} if e.schedule else {}),
             }
             for e in self.optimizers
         ]
@@ -252,6 +258,8 @@ class Scene:
                 raise SceneError("a gradient perturbation applies to analytic surfaces, not to a learned one")
             if any(e.clip is not None for e in self.optimizers):
                 raise SceneError("gradient clipping applies to analytic surfaces, not to a learned one")
+            if any(e.schedule is not None for e in self.optimizers):
+                raise SceneError("learning-rate schedules apply to analytic surfaces, not to a learned one")
         else:
             surface = self.build_surface()  # raises on an unknown surface or a bad parameter
             if self.grid is None:  # a grid of starts may cross where f is undefined: those runs say so
@@ -307,7 +315,7 @@ _SURFACE_KEYS = {"name", "params"}
 _RACE_KEYS = {"steps", "seed", "tolerance", "starts", "grid"}
 _VIEW_KEYS = {"log_scale", "colormap", "top_down", "camera", "basins", "basins_optimizer", "basins_grid", "glyphs"}
 _CAMERA_KEYS = {"distance", "elevation", "azimuth"}
-_OPT_KEYS = {"name", "label", "color", "enabled", "hyperparams", "clip"}
+_OPT_KEYS = {"name", "label", "color", "enabled", "hyperparams", "clip", "schedule"}
 _CLIP_KEYS = {"kind", "threshold"}
 
 
@@ -441,6 +449,7 @@ def scene_from_toml(text: str, source: str = "scene") -> Scene:
                 color=r.typed(item, key, "color", (str,), ""),
                 enabled=r.typed(item, key, "enabled", (bool,), True),
                 clip=_clip(r, item["clip"], f"{key}.clip") if "clip" in item else None,
+                schedule=_schedule(r, item["schedule"], f"{key}.schedule") if "schedule" in item else None,
             )
         )
     if "perturbation" in data:
@@ -489,6 +498,19 @@ def _clip(r: _Reader, data: Any, key: str) -> Clip:
         return Clip(kind, threshold)
     except OptvizError as exc:
         raise r.fail(key, str(exc)) from None
+
+
+def _schedule(r: _Reader, data: Any, key: str) -> LrSchedule | None:
+    """An optimizer's `schedule = { kind = "warmup-cosine", warmup = 0.1 }` (kind "constant": none)."""
+    table = r.table(data, key, set(data) if isinstance(data, dict) else set())
+    kind = r.typed(table, key, "kind", (str,), None)
+    if kind is None:
+        raise r.fail(key, f"needs a kind ({', '.join(SCHEDULE_KINDS)})")
+    try:
+        schedule = LrSchedule(kind, {k: v for k, v in table.items() if k != "kind"})
+    except OptvizError as exc:
+        raise r.fail(key, str(exc)) from None
+    return None if schedule.kind == "constant" else schedule
 
 
 def _points(r: _Reader, value: Any) -> list[tuple[float, float]]:

@@ -176,6 +176,9 @@ def describe(before: Scene, after: Scene) -> tuple[str, Hashable | None]:
     clipped = [k for k, (a, b) in enumerate(zip(old, new, strict=True)) if a.clip != b.clip]
     if len(clipped) == 1:
         return f"Change clipping of {display_name(before, clipped[0])}", ("clip", clipped[0])
+    scheduled = [k for k, (a, b) in enumerate(zip(old, new, strict=True)) if a.schedule != b.schedule]
+    if len(scheduled) == 1:
+        return f"Change lr schedule of {display_name(before, scheduled[0])}", ("schedule", scheduled[0])
     changed = [k for k, (a, b) in enumerate(zip(old, new, strict=True)) if a.hyperparams != b.hyperparams]
     if len(changed) == 1:
         k = changed[0]

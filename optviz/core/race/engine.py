@@ -19,6 +19,7 @@ from optviz.core.optimizers import OptimizerSpec, get_optimizer
 from optviz.core.race.clip import Clip
 from optviz.core.race.fast_path import run_fast
 from optviz.core.race.library_path import run_library
+from optviz.core.race.lr_schedule import LrSchedule, lr_values, race_lrs, scheduled
 from optviz.core.race.memory import check_race_memory
 from optviz.core.race.per_run import group_rows, has_per_run
 from optviz.core.race.perturb import GradientPlan, Perturbation, draw_plan
@@ -65,7 +66,8 @@ def simulate(
 
     `noise` (M, steps, 2), when given, is the gradient noise instead of the seeded draw (a sweep gives each of
     its rows the noise the race it stands for would see). `plan` is the race's gradient perturbation
-    (`draw_plan`, the same for every optimizer); `config.clip` clips the gradient after it."""
+    (`draw_plan`, the same for every optimizer); `config.clip` clips the gradient after it, and
+    `config.schedule` sets the learning rate of each step as its torch scheduler would."""
     spec = get_optimizer(config.optimizer)
     if not spec.on_surfaces:
         raise OptvizError(f"{spec.name} cannot race on a surface: {spec.surface_unavailable}")
@@ -74,7 +76,9 @@ def simulate(
         noise = gradient_noise(surface, len(starts), steps, seed)
     if plan is not None and plan.noise is not None:  # heavy-tailed noise adds to the Gaussian
         noise = plan.noise if noise is None else noise + plan.noise
-    clip = config.clip
+    clip, schedule = config.clip, config.schedule
+    if schedule is not None and "lr" not in spec.schema.names:
+        raise OptvizError(f"{spec.name} has no learning rate to schedule")
     centre, half = escape_radius(surface)
     # The raw runs test |p| < far against the origin; the exact box test happens in `score`.
     far = float(np.max(np.abs(centre) + half))
@@ -83,15 +87,15 @@ def simulate(
         raise OptvizError(f"{spec.name} has no fast path; use engine 'auto' or 'library'")
     if has_per_run(config.hyperparams):
         return _simulate_per_run(
-            spec, config.hyperparams, surface, starts, steps, noise, seed, far, use_fast, plan, clip
+            spec, config.hyperparams, surface, starts, steps, noise, seed, far, use_fast, plan, clip, schedule
         )
     if use_fast:
         spec.check_with_library(config.hyperparams)
-        rule = spec.fast(config.hyperparams)
+        rule = _fast_rule(spec, config.hyperparams, schedule, steps)
         positions, errors = run_fast(rule, surface, starts, steps, noise, far, seed, plan, clip)
         return positions, errors, "fast"
     positions, errors = run_library(
-        spec, config.hyperparams, surface, starts, steps, noise, seed, far, cancelled, plan, clip
+        spec, config.hyperparams, surface, starts, steps, noise, seed, far, cancelled, plan, clip, schedule
     )
     return positions, errors, "library"
 
@@ -108,6 +112,7 @@ def _simulate_per_run(
     use_fast: bool,
     plan: GradientPlan | None = None,
     clip: Clip | None = None,
+    schedule: LrSchedule | None = None,
 ) -> tuple[np.ndarray, list[str], str]:
     """Row m runs from start m with row m's hyperparameters: one batched run per group of rows that take the
     same branches (fast path), or one library run per row (the reference)."""
@@ -127,7 +132,7 @@ def _simulate_per_run(
                 errors[m] = f"refused by the library: {exc}"
             continue
         if use_fast:
-            rule = spec.fast(group.hp)
+            rule = _fast_rule(spec, group.hp, schedule, steps)
             positions[rows], errs = run_fast(rule, surface, starts[rows], steps, row_noise, far, seed, row_plan, clip)
             for m, err in zip(rows, errs, strict=True):
                 errors[m] = err
@@ -136,10 +141,28 @@ def _simulate_per_run(
             one_noise = None if row_noise is None else row_noise[i : i + 1]
             one_plan = None if row_plan is None else row_plan.rows([i])
             path, errs = run_library(
-                spec, group.row_values(i), surface, starts[m : m + 1], steps, one_noise, seed, far, None, one_plan, clip
+                spec,
+                group.row_values(i),
+                surface,
+                starts[m : m + 1],
+                steps,
+                one_noise,
+                seed,
+                far,
+                None,
+                one_plan,
+                clip,
+                schedule,
             )
             positions[m], errors[m] = path[0], errs[0]
     return positions, errors, "fast" if use_fast else "library"
+
+
+def _fast_rule(spec: OptimizerSpec, hp: Mapping[str, object], schedule: LrSchedule | None, steps: int):
+    """The registry's fast rule bound to `hp`; with a schedule, rebound to the scheduler's lr at each step."""
+    if schedule is None:
+        return spec.fast(hp)
+    return scheduled(spec.fast, hp, lr_values(schedule, hp["lr"], steps))
 
 
 def run_race(
@@ -264,4 +287,5 @@ def score(
         seed=seed,
         tolerance=tolerance,
         engines=engines,
+        learning_rates=race_lrs(configs, steps),
     )

@@ -15,6 +15,7 @@ from optviz.core.mathlib import torch_math
 from optviz.core.optimizers.spec import OptimizerSpec
 from optviz.core.params import Value
 from optviz.core.race.clip import Clip, clip_rows_torch
+from optviz.core.race.lr_schedule import LrSchedule, with_scheduler
 from optviz.core.race.perturb import GradientPlan
 from optviz.core.surfaces.base import Surface
 
@@ -35,12 +36,14 @@ def run_library(
     cancelled: Callable[[], bool] | None = None,
     plan: GradientPlan | None = None,
     clip: Clip | None = None,
+    schedule: LrSchedule | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Positions (M, steps+1, 2) drawn for each start, and an error message per start ("" if none).
 
     `noise` (M, steps, 2) is added to each gradient (and its linear term ⟨noise, θ⟩ to the loss a closure
     returns, so line searches stay consistent). Then `plan` (drawn for these M starts) and `clip` act on the
-    gradient every closure sets, as `gradient_filter.py` does on the fast path.
+    gradient every closure sets, as `gradient_filter.py` does on the fast path. `schedule`'s torch scheduler
+    is stepped after every optimizer step.
     A run that raises a numeric error or leaves |θ| < `far` stops there; its remaining positions are NaN.
     """
     m_count = len(starts)
@@ -54,7 +57,7 @@ def run_library(
             break
         for m, error in zip(
             group,
-            _run_group(spec, hp, surface, starts, group, steps, noise, seed, far, out, plan, clip),
+            _run_group(spec, hp, surface, starts, group, steps, noise, seed, far, out, plan, clip, schedule),
             strict=True,
         ):
             errors[m] = error
@@ -74,6 +77,7 @@ def _run_group(
     out: np.ndarray,
     plan: GradientPlan | None = None,
     clip: Clip | None = None,
+    schedule: LrSchedule | None = None,
 ) -> list[str]:
     """Step one optimizer instance holding the starts in `group`; write into `out`; return an error or "" for
     each start of the group.
@@ -92,6 +96,7 @@ def _run_group(
     else:
         params = [torch.tensor(starts[m].reshape(shape), dtype=torch.float64, requires_grad=True) for m in group]
     opt = spec.build(params, hp)
+    advance_schedule = with_scheduler(schedule, opt, steps)
     rows = np.asarray(group)
     step_noise: list = [None]  # the current step's noise, read by the closure
     given: list = [None]  # the last gradients the closure set, (len(group), 2)
@@ -132,6 +137,7 @@ def _run_group(
             filtered.begin(t)
         try:
             spec.step(opt, closure)
+            advance_schedule()
             with torch.no_grad():
                 if spec.eval_point is not None:
                     drawn = torch.cat([q.reshape(-1, 2) for q in spec.eval_point(opt, params)])

@@ -12,6 +12,7 @@ import numpy as np
 from optviz.core.jsonsafe import finite_list
 from optviz.core.params import Value
 from optviz.core.race.clip import Clip
+from optviz.core.race.lr_schedule import LrSchedule
 from optviz.core.surfaces.base import Surface
 
 
@@ -23,20 +24,25 @@ class RunStatus(str, Enum):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One racing optimizer: its registry name, every hyperparameter value used (defaults included), and how
-    its gradient is clipped (None: not at all)."""
+    """One racing optimizer: its registry name, every hyperparameter value used (defaults included), how
+    its gradient is clipped (None: not at all) and its learning-rate schedule (None: constant)."""
 
     optimizer: str
     hyperparams: dict[str, Value]
     label: str = ""
     clip: Clip | None = None
+    schedule: LrSchedule | None = None
 
     @property
     def display_name(self) -> str:
-        """The label, or the optimizer's name with its clipping (two momentum runs, one clipped, read apart)."""
+        """The label, or the optimizer's name with its clipping and schedule (two momentum runs, one clipped,
+        read apart)."""
         if self.label:
             return self.label
-        return self.optimizer if self.clip is None else f"{self.optimizer} (clip {self.clip.to_text()})"
+        extras = ([f"clip {self.clip.to_text()}"] if self.clip else []) + (
+            [self.schedule.to_text()] if self.schedule else []
+        )
+        return self.optimizer + (f" ({', '.join(extras)})" if extras else "")
 
 
 @dataclass
@@ -64,6 +70,9 @@ class RaceResult:
     #: The surface the result is drawn on when it is not the scene's own (a learned race computes its surface);
     #: None: the scene's surface.
     surface: Surface | None = field(default=None, repr=False)
+    #: (K, N+1): the learning rate each optimizer's step t used (index t; index 0 repeats step 1's), as its
+    #: schedule set it; NaN where an optimizer has no single learning rate. None where not worked out.
+    learning_rates: np.ndarray | None = None
 
     #: The array fields indexed by optimizer first: what `select` and `concat` slice and join. Subclasses with
     #: more per-run arrays extend it; optional ones may be None.
@@ -76,6 +85,7 @@ class RaceResult:
         "status",
         "stopped_at",
         "reasons",
+        "learning_rates",
     )
 
     def select(self, ks: Sequence[int]) -> RaceResult:
@@ -128,10 +138,12 @@ class RaceResult:
             "label": config.display_name,
             "hyperparameters": dict(config.hyperparams),
             "clip": None if config.clip is None else {"kind": config.clip.kind, "threshold": config.clip.threshold},
+            "schedule": None if config.schedule is None else config.schedule.to_text(),
             "start": self.starts[m].tolist(),
             "positions": self.positions[k, m, :n].tolist(),
             "losses": finite_list(self.losses[k, m, :n]),
             "grad_norms": finite_list(self.grad_norms[k, m, :n]),
+            **({"learning_rates": finite_list(self.learning_rates[k, :n])} if self.learning_rates is not None else {}),
             "status": str(self.status[k, m]),
             "stopped_at": None if stopped < 0 else stopped,
             "reason": str(self.reasons[k, m]) or None,
