@@ -27,6 +27,7 @@ from optviz.core.race import RaceResult
 from optviz.core.race.clip import Clip
 from optviz.core.race.lr_schedule import LrSchedule
 from optviz.core.race.perturb import Perturbation
+from optviz.core.race.result import settings_suffix
 from optviz.core.scene import (
     CAMERA_DISTANCE,
     COLORMAPS,

@@ -45,6 +45,12 @@ class RunConfig:
         return self.optimizer + (f" ({', '.join(extras)})" if extras else "")
 
 
+def settings_suffix(clip: Clip | None, schedule: LrSchedule | None) -> str:
+    """' (clip norm=1, one-cycle)': what an optimizer's name carries of its clipping and schedule ('' for none)."""
+    extras = ([f"clip {clip.to_text()}"] if clip else []) + ([schedule.to_text()] if schedule else [])
+    return f" ({', '.join(extras)})" if extras else ""
+
+
 @dataclass
 class RaceResult:
     """Trajectories of K optimizers from M starts over N steps.
