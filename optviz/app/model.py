@@ -680,10 +680,7 @@ def display_name(scene: Scene, k: int) -> str:
     # Two entries of one optimizer (a duplicate with other settings) get numbered names.
     same = [i for i, e in enumerate(scene.optimizers) if e.name == entry.name and not e.label]
     name = title if len(same) < 2 else f"{title} #{same.index(k) + 1}"
-    extras = ([f"clip {entry.clip.to_text()}"] if entry.clip else []) + (
-        [entry.schedule.to_text()] if entry.schedule else []
-    )
-    return name + (f" ({', '.join(extras)})" if extras else "")
+    return name + settings_suffix(entry.clip, entry.schedule)
 
 
 def _named(entry: OptimizerEntry) -> tuple:
