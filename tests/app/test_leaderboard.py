@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from optviz.app.readouts.leaderboard import MIN_ROWS
+from optviz.app.readouts.leaderboard import MIN_ROWS, STATUS_COLUMN
 
 
 def _names_fit(board) -> bool:
@@ -35,7 +35,7 @@ def test_status_is_one_word_with_the_reason_on_hover(window):
     window.model.set_cursor(window.model.steps)
     board = window.leaderboard
     board.refresh()
-    cells = [board.item(row, 4) for row in range(board.rowCount())]
+    cells = [board.item(row, STATUS_COLUMN) for row in range(board.rowCount())]
     assert {c.text() for c in cells} <= {"running", "converged", "diverged"}
     diverged = [c for c in cells if c.text() == "diverged"]
     assert diverged and all("diverged at step" in c.toolTip() for c in diverged)

@@ -202,3 +202,31 @@ def test_scene_files_keep_the_schedule_and_refuse_a_bad_one(tmp_path):
     path.write_text(path.read_text().replace('kind = "restarts"', 'kind = "sometimes"'))
     with pytest.raises(SceneError, match=r"optimizers\[0\]\.schedule.*'sometimes' is not one of"):
         load_scene(path)
+
+
+@pytest.mark.parametrize("name", ["adam", "shampoo", "rprop"])
+def test_the_step_inspector_replays_the_schedule(name):
+    """The inspector's record of step n under a schedule holds the library's state after n steps with the real
+    scheduler, the step's learning rate, and the race's points."""
+    from optviz.core.race.inspect import StepInspector
+
+    spec = get_optimizer(name)
+    hp = spec.defaults_for("rosenbrock")
+    schedule = SCHEDULES["warmup-cosine"]
+    config = RunConfig(name, hp, schedule=schedule)
+    inspector = StepInspector(SURFACE, config, STARTS[0], limit=STEPS)
+    race = run_race(SURFACE, [config], STARTS[:1], STEPS, engine="library")
+    param = torch.tensor(STARTS[0], dtype=torch.float64, requires_grad=True)
+    opt = spec.build([param], hp)
+    advance = with_scheduler(schedule, opt, STEPS)
+    lrs = lr_values(schedule, hp["lr"], STEPS)
+    for n in range(1, 31):
+        param.grad = torch.tensor(SURFACE.grad_np(param.detach().numpy()), dtype=torch.float64)
+        opt.step()
+        advance()
+        if n in (1, 9, 30):
+            record = inspector.record(n)
+            assert record.lr == lrs[n - 1]
+            np.testing.assert_array_equal(record.after, race.positions[0, 0, n])
+            for key, value in opt.state[param].items():
+                np.testing.assert_array_equal(np.asarray(record.state[key]), value.detach().numpy(), err_msg=key)

@@ -148,3 +148,18 @@ def test_hyperparameters_are_resolved_in_one_place():
     assert scene.run_config(0) == run_config(entry, "rosenbrock")
     entry.hyperparams["lr"] = 0.123
     assert scene.run_config(0).hyperparams["lr"] == 0.123
+
+
+def test_a_schedule_is_part_of_a_runs_key():
+    """Two runs with the same hyperparameters, one scheduled, are two runs; changing the schedule re-simulates
+    that optimizer alone."""
+    from optviz.core.race.lr_schedule import LrSchedule
+
+    session = RaceSession()
+    scene = _scene(optimizers=[OptimizerEntry("adam"), OptimizerEntry("adam", schedule=LrSchedule("one-cycle"))])
+    first = session.compute(scene)
+    assert not np.array_equal(first.result.positions[0], first.result.positions[1])
+    scene.optimizers[1].schedule = LrSchedule("step")
+    second = session.compute(scene)
+    assert second.simulated == [1]
+    _assert_same(second.result, RaceSession().compute(scene).result)

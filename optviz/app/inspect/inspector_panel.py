@@ -191,6 +191,8 @@ class StepInspectorPanel(QtWidgets.QWidget):
         surface = model.surface
         rows = [("position before", *format_cells(record.before))]
         rows.append(("gradient g (given)", *format_cells(record.gradient)))
+        if record.lr is not None:
+            rows.append(("lr (scheduled)", *format_cells(record.lr)))
         for name, value in record.derived(spec, hp).items():
             rows.append((DERIVED_LABELS.get(name, name), *format_cells(value)))
         for name, value in record.state.items():

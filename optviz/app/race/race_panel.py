@@ -14,6 +14,7 @@ from superqt.utils import signals_blocked
 from optviz.app.model import MAX_OPTIMIZERS, SceneModel
 from optviz.app.race.clip_control import ClipControl
 from optviz.app.race.race_lr_find import RaceLrFinder
+from optviz.app.race.schedule_control import ScheduleControl
 from optviz.app.widgets.icons import icon, swatch
 from optviz.app.widgets.param_controls import ParamForm
 from optviz.app.widgets.picker import OptimizerPicker, spec_tooltip
@@ -139,6 +140,8 @@ class HyperparamEditor(QtWidgets.QWidget):
         layout.addLayout(self.form_holder)
         self.clip = ClipControl(model, self)
         layout.addWidget(self.clip)
+        self.schedule = ScheduleControl(model, self)
+        layout.addWidget(self.schedule)
         layout.addStretch(1)
         model.selectionChanged.connect(self.show_optimizer)
         model.optimizersReset.connect(lambda: self.show_optimizer(self.model.selected, rebuild=True))
@@ -185,6 +188,7 @@ class HyperparamEditor(QtWidgets.QWidget):
         self.title.setText(f"<span style='color:{color}'>●</span> {html.escape(self.model.display_name(self.k))}")
         self.form.set_values(self.model.hyperparams(self.k), spec.defaults_for(self.model.scene.surface))
         self.clip.show_optimizer(self.k)
+        self.schedule.show_optimizer(self.k)
 
 
 class RacePanel(QtWidgets.QWidget):

@@ -115,13 +115,16 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
         self.setBackground(PANEL)
         self.setToolTip("")
         self.plots: list[MetricPlot] = []
-        for i, (metric, title, unit) in enumerate(metrics.METRICS):
+        for metric, title, unit in (*metrics.METRICS, metrics.LEARNING_RATE):
             plot = MetricPlot(metric, title, unit)
-            self.addItem(plot, row=0, col=i)
             if self.plots:
                 plot.setXLink(self.plots[0])
             plot.cursor.sigDragged.connect(self._dragged)
             self.plots.append(plot)
+        # The learning-rate chart joins the row while an optimizer of the race has a schedule.
+        self.lr_plot = self.plots[-1]
+        for i, plot in enumerate(self.plots[:-1]):
+            self.addItem(plot, row=0, col=i)
         self.ci.layout.setSpacing(2)
         self.ci.setContentsMargins(4, 4, 8, 4)
         self.scene().sigMouseMoved.connect(self._hover)
@@ -169,6 +172,7 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
                 plot.set_count(0)
                 plot.setXRange(0, self.model.steps, padding=0.02)  # not the previous scene's steps
             return
+        self._show_lr_plot(metrics.scheduled(result))
         finite_losses = result.losses[np.isfinite(result.losses)]
         log_loss = bool(len(finite_losses)) and bool(np.all(finite_losses > 0))
         # No known minimum (saddles, learned surfaces): the distance chart shows the distance from the start.
@@ -191,6 +195,18 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
             plot.enableAutoRange(axis="y")
         self._cursor(self.model.cursor)
 
+    def _show_lr_plot(self, show: bool) -> None:
+        shown = self.lr_plot.scene() is not None
+        if show and not shown:
+            self.addItem(self.lr_plot, row=0, col=len(self.plots) - 1)
+        elif shown and not show:
+            self.removeItem(self.lr_plot)
+
+    @property
+    def shown_plots(self) -> list[MetricPlot]:
+        """The charts in the row now."""
+        return [plot for plot in self.plots if plot.scene() is not None]
+
     def _cursor(self, step: float) -> None:
         for plot in self.plots:
             with signals_blocked(plot.cursor):
@@ -203,7 +219,7 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
         self._cursor(self.model.cursor)  # snap the dragged line to the whole step the model took
 
     def _hover(self, pos: QtCore.QPointF) -> None:
-        plot = next((p for p in self.plots if p.sceneBoundingRect().contains(pos)), None)
+        plot = next((p for p in self.shown_plots if p.sceneBoundingRect().contains(pos)), None)
         if self._hover_plot is not None and plot is not self._hover_plot:
             self._hover_plot.hover_text.hide()
             self._hover_plot.hover_dot.clear()

@@ -17,10 +17,11 @@ from optviz.app.readouts import metrics
 from optviz.app.widgets.icons import swatch
 from optviz.app.widgets.theme import ERROR, MUTED, TEXT
 
-COLUMNS = ("Optimizer", "Loss", "Distance", "To tol.", "Status")
+COLUMNS = ("Optimizer", "Loss", "lr", "Distance", "To tol.", "Status")
 TIPS = (
     "Optimizer (label, or registry title), ranked at the current step: lowest loss first, diverged last",
     "Loss f(x, y) at the current step",
+    "The learning rate of the current step, as the optimizer's schedule set it (shown while one has a schedule)",
     "Distance to the nearest known global minimum",
     "First step within the tolerance of a minimum (once the race has got there)",
     "Running, converged, or diverged (hover for the reason: NaN, infinity, far outside the domain, or left the "
@@ -28,8 +29,10 @@ TIPS = (
 )
 REFRESH_MS = 80
 ROW_PX = 24
+LR_COLUMN = 2
+STATUS_COLUMN = 5
 #: Columns hidden first when the names would not fit: "To tol.", then "Distance".
-NARROW_HIDES = (3, 2)
+NARROW_HIDES = (4, 3)
 MIN_ROWS = 8
 STATUS_COLORS = {"diverged": ERROR, "converged": "#7bd389", "running": MUTED}
 
@@ -56,6 +59,7 @@ class Leaderboard(QtWidgets.QTableWidget):
         # Room for MIN_ROWS rows in any layout: a neighbour dock scrolls before the ranking shrinks.
         self.setMinimumHeight(self.horizontalHeader().sizeHint().height() + MIN_ROWS * ROW_PX + 2 * self.frameWidth())
         self.standings: list[metrics.Standing] = []
+        self.show_lr = False  # the lr column, while an optimizer of the race has a schedule
         # Trailing: the refresh after a burst of cursor moves shows the last one.
         self._soon = qthrottled(self.refresh, REFRESH_MS, leading=False)
         model.cursorChanged.connect(self._soon)
@@ -81,12 +85,15 @@ class Leaderboard(QtWidgets.QTableWidget):
             self.standings = []
             self.setRowCount(0)
             return
-        self.standings = metrics.ranking(result, int(self.model.cursor), shown)
+        step = int(self.model.cursor)
+        self.standings = metrics.ranking(result, step, shown)
         self.setRowCount(len(self.standings))
+        self.show_lr = metrics.scheduled(result)
         for row, s in enumerate(self.standings):
             name = self.model.display_name(s.k)
             steps = "—" if s.steps_to_tolerance is None else f"{s.steps_to_tolerance:,}"
-            cells = (name, metrics.format_value(s.loss), metrics.format_value(s.distance), steps)
+            lr = metrics.format_value(metrics.learning_rate(result, s.k, step))
+            cells = (name, metrics.format_value(s.loss), lr, metrics.format_value(s.distance), steps)
             for col, text in enumerate(cells):
                 item = self._item(row, col)
                 item.setText(text)
@@ -99,12 +106,13 @@ class Leaderboard(QtWidgets.QTableWidget):
             if tuned:  # Tune all set its values: say so where the ranking is read
                 self._item(row, 0).setText(f"{name}  (tuned)")
             self._item(row, 0).setToolTip(
-                f"#{row + 1}: {html.escape(name)}<br>loss {cells[1]}, distance {cells[2]}, within the tolerance "
+                f"#{row + 1}: {html.escape(name)}<br>loss {cells[1]}{f', lr {lr}' * self.show_lr}, "
+                f"distance {cells[3]}, within the tolerance "
                 f"{'at step ' + steps if s.steps_to_tolerance is not None else 'not yet'}; {html.escape(s.detail)}"
                 + (f"<br>{html.escape(tuned)}" * bool(tuned))
             )
             # One short word, so the names keep the width; a diverged run's reason is on hover.
-            status = self._item(row, 4)
+            status = self._item(row, STATUS_COLUMN)
             status.setText(s.status)
             status.setForeground(QtGui.QColor(STATUS_COLORS.get(s.status, TEXT)))
             status.setToolTip(html.escape(s.detail))
@@ -121,6 +129,7 @@ class Leaderboard(QtWidgets.QTableWidget):
 
         for col in NARROW_HIDES:
             self.setColumnHidden(col, False)
+        self.setColumnHidden(LR_COLUMN, not self.show_lr)
         for col in NARROW_HIDES:
             shown = [c for c in range(1, len(COLUMNS)) if not self.isColumnHidden(c)]
             if width(0) + sum(width(c) for c in shown) <= self.viewport().width():

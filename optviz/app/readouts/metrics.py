@@ -26,7 +26,21 @@ METRICS: tuple[tuple[str, str, str], ...] = (
 
 #: The series the distance chart shows on a surface without a known minimum: how far each run has moved.
 FROM_START = "distance_from_start"
-TITLES = {metric: title for metric, title, _unit in METRICS} | {FROM_START: "Distance from start"}
+#: The chart shown beside them while an optimizer has a learning-rate schedule.
+LEARNING_RATE = ("learning_rates", "Learning rate", "lr")
+TITLES = {metric: title for metric, title, _unit in (*METRICS, LEARNING_RATE)} | {FROM_START: "Distance from start"}
+
+
+def scheduled(result: RaceResult | None) -> bool:
+    """Whether any optimizer of the race has a learning-rate schedule (the lr chart and column show)."""
+    return result is not None and result.learning_rates is not None and any(c.schedule for c in result.configs)
+
+
+def learning_rate(result: RaceResult, k: int, step: int) -> float:
+    """The learning rate optimizer k's step `step` used (NaN where the result has none)."""
+    if result.learning_rates is None:
+        return math.nan
+    return float(result.learning_rates[k, int(min(max(step, 0), result.steps))])
 
 
 def title(metric: str) -> str:
@@ -62,6 +76,8 @@ def series(result: RaceResult, k: int, metric: str) -> np.ndarray:
     """(N+1,) values of a metric (a `METRICS` name or `FROM_START`) for optimizer k: the run itself, or the
     median over starts."""
     values = distance_from_start(result, k) if metric == FROM_START else np.asarray(getattr(result, metric))[k]
+    if values.ndim == 1:  # one value per step for all starts (the learning rate)
+        return values
     if values.shape[0] == 1:
         return values[0]
     with np.errstate(all="ignore"), _quiet_nanmedian():

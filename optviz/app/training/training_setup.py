@@ -8,10 +8,10 @@ needs CUDA. `config()` reads the form into a `TrainConfig` minus the optimizers.
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from optviz.app.widgets.theme import ACCENT, MUTED, PANEL
+from optviz.app.widgets.schedule_preview import SchedulePreview
+from optviz.app.widgets.theme import MUTED
 from optviz.core.learn.config import DEVICES, MAX_STEPS, PRECISION_HELP, PRECISIONS, resolve_device
 from optviz.core.learn.datasets import DATASETS
 from optviz.core.learn.models import MODELS
@@ -25,29 +25,6 @@ def _disable_item(combo: QtWidgets.QComboBox, index: int, disabled: bool, why: s
     item.setFlags(flags & ~enabled if disabled else flags | enabled)
     if why:
         item.setToolTip(why)
-
-
-class SchedulePreview(pg.PlotWidget):
-    """The learning-rate multiplier over the run, for the chosen schedule and step count."""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent, background=PANEL)
-        self.setFixedHeight(54)
-        self.setMenuEnabled(False)
-        self.hideButtons()
-        self.setMouseEnabled(x=False, y=False)
-        item = self.getPlotItem()
-        item.hideAxis("left")
-        item.getAxis("bottom").setStyle(tickLength=-3)
-        item.getAxis("bottom").setTextPen(MUTED)
-        item.setYRange(0, 1.05, padding=0)
-        self.curve = self.plot([], [], pen=pg.mkPen(ACCENT, width=1.6))
-        self.setToolTip("Learning-rate multiplier at each step (1 = the optimizer's own lr)")
-
-    def show_schedule(self, config: ScheduleConfig, steps: int) -> None:
-        values = preview(config, steps)
-        self.curve.setData(list(range(1, len(values) + 1)), values)
-        self.getPlotItem().setXRange(1, max(2, len(values)), padding=0.02)
 
 
 class TrainingSetup(QtWidgets.QWidget):
@@ -90,7 +67,7 @@ class TrainingSetup(QtWidgets.QWidget):
             self.schedule.addItem(name)
             self.schedule.setItemData(i, text, QtCore.Qt.ItemDataRole.ToolTipRole)
         self.schedule.setToolTip("Learning-rate schedule, applied to every optimizer's own learning rate")
-        self.preview = SchedulePreview(self)
+        self.preview = SchedulePreview(self, "Learning-rate multiplier at each step (1 = the optimizer's own lr)")
         self.clip = QtWidgets.QDoubleSpinBox(self)
         self.clip.setRange(0.0, 100.0)
         self.clip.setSingleStep(0.5)
@@ -181,7 +158,7 @@ class TrainingSetup(QtWidgets.QWidget):
         self.changed.emit()
 
     def _update_preview(self, *_args) -> None:
-        self.preview.show_schedule(ScheduleConfig(self.schedule.currentText()), self.steps.value())
+        self.preview.show_values(preview(ScheduleConfig(self.schedule.currentText()), self.steps.value()))
 
     def resolved_device(self) -> str:
         return resolve_device(self.device.currentText()).device
@@ -203,7 +180,7 @@ class TrainingSetup(QtWidgets.QWidget):
 
     def setEnabledForRun(self, running: bool) -> None:
         for child in self.findChildren(QtWidgets.QWidget):
-            if not isinstance(child, (QtWidgets.QLabel, pg.PlotWidget)):
+            if not isinstance(child, (QtWidgets.QLabel, SchedulePreview)):
                 child.setEnabled(not running)
         if not running:
             self.decay.setEnabled(self.decay_override.isChecked())

@@ -83,6 +83,7 @@ def step_glyphs(spec: OptimizerSpec, hp: Mapping[str, Any], record: StepRecord) 
 def scaling_map(spec: OptimizerSpec, hp: Mapping[str, Any], record: StepRecord) -> tuple[np.ndarray | None, str]:
     """(A, shape): the step per unit gradient as a linear map (see the module doc), or (None, "")."""
     state, name = record.state, spec.name
+    hp = record.step_hp(hp)  # a scheduled step scales by its own learning rate
     lr = float(hp["lr"]) if "lr" in hp else None
     if lr is None:
         return None, ""

@@ -30,6 +30,7 @@ from optviz.core.mathlib import torch_math
 from optviz.core.optimizers import OptimizerSpec, get_optimizer
 from optviz.core.race.engine import escape_radius
 from optviz.core.race.library_path import NUMERIC_ERRORS
+from optviz.core.race.lr_schedule import lr_values
 from optviz.core.race.result import RunConfig
 from optviz.core.surfaces.base import Surface
 
@@ -57,6 +58,12 @@ class StepRecord:
     #: torch's state names -> numpy arrays (shapes kept; 0-dim for the library's scalar tensors), Python numbers,
     #: or lists of them (L-BFGS's history).
     state: dict[str, Any]
+    #: The learning rate this step used, where a schedule set it (None: the optimizer's own, every step).
+    lr: float | None = None
+
+    def step_hp(self, hp: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The hyperparameters this step ran with: `hp`, with the scheduled learning rate where there is one."""
+        return hp if self.lr is None else {**hp, "lr": self.lr}
 
     @property
     def update(self) -> np.ndarray:
@@ -72,7 +79,7 @@ class StepRecord:
         """The registry's derived quantities for this step (Adam: m̂, v̂, the denominator, the step), or {}."""
         if spec.derived is None:
             return {}
-        return spec.derived(hp, self.state, self.gradient, self.gradient_at, self.step)
+        return spec.derived(self.step_hp(hp), self.state, self.gradient, self.gradient_at, self.step)
 
 
 def _nbytes(value: Any) -> int:
@@ -96,11 +103,20 @@ class _Run:
     """One library optimizer on one start: steps one at a time, and copies itself for a checkpoint."""
 
     def __init__(
-        self, spec: OptimizerSpec, hp: Mapping[str, Any], surface: Surface, start: np.ndarray, noise, seed: int
+        self,
+        spec: OptimizerSpec,
+        hp: Mapping[str, Any],
+        surface: Surface,
+        start: np.ndarray,
+        noise,
+        seed: int,
+        lrs: np.ndarray | None = None,
     ) -> None:
+        """`lrs[t]`: the learning rate step t + 1 takes (a schedule's `lr_values`), written into the parameter
+        group before the step as the scheduler writes it after the step before; None: no schedule."""
         import torch
 
-        self.spec, self.hp, self.surface, self.noise = spec, hp, surface, noise
+        self.spec, self.hp, self.surface, self.noise, self.lrs = spec, hp, surface, noise, lrs
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # the draws the library path's run of this start makes (AdaHessian's probes)
             self.rng = torch.get_rng_state()
@@ -149,6 +165,11 @@ class _Run:
             param.grad = grad.reshape(param.shape)
             return loss.detach()
 
+        lr = None
+        if self.lrs is not None:
+            lr = float(self.lrs[self.t])
+            for group in self.opt.param_groups:
+                group["lr"] = lr
         with torch.random.fork_rng(devices=[]):
             torch.set_rng_state(self.rng)
             spec.step(self.opt, closure)
@@ -169,6 +190,7 @@ class _Run:
             gradient=seen[0][1],
             gradient_at=seen[0][0],
             state={k: _snapshot(v) for k, v in state.items()},
+            lr=lr,
         )
 
 
@@ -202,7 +224,13 @@ class StepInspector:
         self.window_bytes = window_bytes
         self._held_bytes = 0
         self._box = escape_radius(surface)
-        self._live = _Run(self.spec, config.hyperparams, surface, np.asarray(start, dtype=np.float64), noise, seed)
+        lrs = None
+        if config.schedule is not None:
+            if limit is None:
+                raise OptvizError("a scheduled run needs its race's step count (the schedule spans the race)")
+            lrs = lr_values(config.schedule, config.hyperparams["lr"], limit)
+        start = np.asarray(start, dtype=np.float64)
+        self._live = _Run(self.spec, config.hyperparams, surface, start, noise, seed, lrs)
         self._checkpoints: dict[int, _Run] = {0: self._live.copy()}
         self._records: OrderedDict[int, StepRecord] = OrderedDict()
         #: The first step where the run broke (a library error: no record; a bad point: its record is the last),

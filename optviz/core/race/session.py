@@ -191,7 +191,7 @@ def compute_race(
         outcome.error = str(exc)
         return outcome
     steps, seed = scene.steps, scene.seed
-    # The perturbation is part of what every run sees, like the surface; the clip is the optimizer's own.
+    # The perturbation is part of what every run sees, like the surface; the clip and schedule are the optimizer's.
     scene_key = (scene.surface, _freeze(dict(surface.params)), starts.tobytes(), steps, seed, scene.perturbation)
     plan = draw_plan(scene.perturbation, len(starts), steps, seed)
     configs: list[RunConfig] = []
@@ -200,14 +200,14 @@ def compute_race(
         try:
             config = scene.run_config(k)
         except OptvizError as exc:  # a value the registry refuses on this surface
-            configs.append(RunConfig(entry.name, dict(entry.hyperparams), entry.label, entry.clip))
+            configs.append(RunConfig(entry.name, dict(entry.hyperparams), entry.label, entry.clip, entry.schedule))
             keys.append(None)
             raw.append(_failed_run(starts, steps))
             errors.append([str(exc)] * len(starts))
             engines.append("none")
             continue
         configs.append(config)
-        key = (scene_key, config.optimizer, _freeze(config.hyperparams), config.clip)
+        key = (scene_key, config.optimizer, _freeze(config.hyperparams), config.clip, config.schedule)
         hit = cache.get(key)
         if hit is None:
             try:
