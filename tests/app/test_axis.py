@@ -116,7 +116,7 @@ def _axes_of(item: pg.PlotItem) -> list[pg.AxisItem]:
 
 
 def test_every_chart_uses_the_compact_axis(window):
-    plots = list(window.charts.plots)
+    plots = list(window.charts.shown_plots)
     plots.append(window.sensitivity.map.plot)
     plots.append(window.sensitivity.tune_plot.getPlotItem())
     charts = window.training_panel.charts
@@ -132,7 +132,7 @@ def test_race_charts_labels_never_overlap(window, qtbot):
         window.resize(*size)
         window.default_layout()
         qtbot.wait(50)
-        for plot in window.charts.plots:
+        for plot in window.charts.shown_plots:
             for axis in _axes_of(plot):
                 labels = tick_labels(axis)
                 assert labels and not overlapping(labels), (plot.title, [t for _, t in labels])
@@ -140,7 +140,7 @@ def test_race_charts_labels_never_overlap(window, qtbot):
 
 def test_charts_have_room_at_1600_by_1000(make_window):
     window = make_window(size=(1600, 1000))
-    for plot in window.charts.plots:
+    for plot in window.charts.shown_plots:
         assert plot.height() >= 180, plot.height()
         assert plot.getViewBox().height() >= 150
     assert window.view_panel.height() >= 450  # the 3-D view keeps most of the height

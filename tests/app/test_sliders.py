@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from optviz.app.readouts.leaderboard import STATUS_COLUMN
 from tests.app.helpers import drag_slider, handle_rect
 
 
@@ -84,7 +85,7 @@ def test_checkbox_and_library_rejection_show_inline(window, qtbot):
     model.set_cursor(model.steps)
     window.leaderboard.refresh()
     row = window.leaderboard.row_of(0)
-    assert window.leaderboard.item(row, 4).text().startswith("diverged")
+    assert window.leaderboard.item(row, STATUS_COLUMN).text().startswith("diverged")
 
 
 def test_a_diverged_optimizer_is_shown_as_diverged(window, qtbot):
@@ -96,7 +97,7 @@ def test_a_diverged_optimizer_is_shown_as_diverged(window, qtbot):
     window.leaderboard.refresh()
     row = window.leaderboard.row_of(0)
     assert row == len(model.optimizers) - 1  # diverged runs rank last
-    assert window.leaderboard.item(row, 4).text().startswith("diverged")
+    assert window.leaderboard.item(row, STATUS_COLUMN).text().startswith("diverged")
     assert "diverged" in window.view_panel.legend.text()
 
 

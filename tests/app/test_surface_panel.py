@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
+from optviz.app.readouts.leaderboard import STATUS_COLUMN
 from tests.app.helpers import drag_slider
 
 
@@ -135,8 +136,8 @@ def test_a_formula_undefined_on_part_of_the_domain(window, qtbot):
     assert "f is undefined at the start (1, 0.5)" in panel.start_undefined.text()
     board = window.leaderboard
     board.refresh()
-    assert board.item(0, 4).text() == "diverged"
-    assert board.item(0, 4).toolTip() == "diverged at step 0: starts where f is undefined"
+    assert board.item(0, STATUS_COLUMN).text() == "diverged"
+    assert board.item(0, STATUS_COLUMN).toolTip() == "diverged at step 0: starts where f is undefined"
     model.set_surface_param("formula", "x^2 + y^2")
     assert window.settle(60)
     assert not panel.undefined.isVisible() and not panel.start_undefined.isVisible()

@@ -177,7 +177,7 @@ class ChartsPanel(pg.GraphicsLayoutWidget):
         log_loss = bool(len(finite_losses)) and bool(np.all(finite_losses > 0))
         # No known minimum (saddles, learned surfaces): the distance chart shows the distance from the start.
         from_start = not self.model.surface.minima and not np.isfinite(result.distances).any()
-        for plot in self.plots:
+        for plot in self.shown_plots:  # the lr chart only while it is in the row (a learned race has no lrs)
             log_y = log_loss if plot.metric == "losses" else True
             metric = plot.metric
             if plot.metric == "distances":
