@@ -100,6 +100,7 @@ class ImportanceBars(QtWidgets.QWidget):
         super().__init__(parent)
         self.setMinimumSize(160, 90)
         self.rows: list[tuple[str, str, dict[str, float], str]] = []  # name, colour, shares, note
+        self.params: list[str] = []  # in the study's tune order: each keeps its colour in every row
         self.setToolTip(
             "Which tuned hyperparameter mattered, per optimizer: Optuna's PED-ANOVA importances over its finished "
             "trials (how much more concentrated the best trials' values are than all trials'); each bar adds up "
@@ -108,6 +109,7 @@ class ImportanceBars(QtWidgets.QWidget):
 
     def set_report(self, report: StudyReport | None, colors: dict[str, str]) -> None:
         self.rows = []
+        self.params = [t.name for t in report.setup.tune] if report is not None else []
         if report is not None:
             for name, weight in report.importances.items():
                 self.rows.append((name, colors.get(name, TEXT), dict(weight.values), weight.note))
@@ -128,7 +130,8 @@ class ImportanceBars(QtWidgets.QWidget):
             painter.setPen(QtGui.QColor(MUTED))
             painter.drawText(self.rect().adjusted(8, top, -8, 0), QtCore.Qt.AlignmentFlag.AlignHCenter, "no study")
             return
-        params = list(dict.fromkeys(p for _, _, shares, _ in self.rows for p in shares))
+        shown = {p for _, _, shares, _ in self.rows for p in shares}
+        params = [p for p in self.params if p in shown]
         legend_h = metrics.height() + 4
         room = self.height() - top - legend_h - 4
         row_h = min(34, room / len(self.rows))

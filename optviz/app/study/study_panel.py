@@ -36,7 +36,7 @@ from optviz.core.study.worker import TuningStudy, WorkerEvent
 POLL_MS = 3000
 FORM_WIDTH = 300
 PROGRESS_WIDTH = 220
-TABLES_WIDTH = 430
+TABLES_WIDTH = 600
 STEPS = 1000  # progress bar units per trial: a trial's steps move it
 
 
@@ -170,10 +170,10 @@ class StudyPanel(QtWidgets.QWidget):
         super().resizeEvent(event)
         width = self.results.width()
         if not self._split and width > 400:
-            # The tables' columns (name, trials, best, the setting, Apply) read at about 430 px; the charts
-            # take the rest. The splitter keeps what the user drags after this.
+            # The tables take 42 % (their settings column reads whole from about 550 px), the charts the rest.
+            # The splitter keeps what the user drags after this.
             self._split = True
-            tables = min(TABLES_WIDTH, max(240, width * 2 // 5))
+            tables = min(TABLES_WIDTH, max(240, width * 42 // 100))
             self.results.setSizes([tables, width - tables])
 
     # --- the job --------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from optviz.app.widgets.theme import ERROR, MUTED, TEXT
 from optviz.core.study.report import StudyReport
 
 Header = QtWidgets.QHeaderView.ResizeMode
+#: Optimizers the best table shows without scrolling (more scroll): the trials table gives up its height first.
+SHOWN_ROWS = 6
 STATE_COLORS = {"complete": TEXT, "pruned": MUTED, "running": "#4cc9f0", "fail": ERROR, "waiting": MUTED}
 
 
@@ -50,6 +52,9 @@ class BestTable(QtWidgets.QTableWidget):
             header.setSectionResizeMode(column, mode)
         self.setColumnWidth(4, 92)
         self.setMinimumSize(160, 60)
+        # The setting column gives up width (elided, whole on hover) rather than the table scrolling sideways.
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
         self.setToolTip("Each optimizer at its best trial so far; Apply best sets its sliders in the Training panel")
         self.buttons: dict[str, QtWidgets.QPushButton] = {}
 
@@ -77,9 +82,11 @@ class BestTable(QtWidgets.QTableWidget):
             )
             self.setCellWidget(k, 4, button)
             self.buttons[row.optimizer] = button
-        # As tall as its rows (the trials below take the rest of the height).
-        rows_height = self.verticalHeader().defaultSectionSize() * max(1, len(rows))
-        self.setMaximumHeight(self.horizontalHeader().height() + rows_height + 2 * self.frameWidth() + 2)
+        # As tall as its rows, up to SHOWN_ROWS of them (the trials below give up the height first).
+        row_h = self.verticalHeader().defaultSectionSize()
+        chrome = self.horizontalHeader().sizeHint().height() + 2 * self.frameWidth() + 2
+        self.setMaximumHeight(chrome + row_h * max(1, len(rows)))
+        self.setMinimumHeight(chrome + row_h * max(1, min(len(rows), SHOWN_ROWS)))
 
 
 class TrialsTable(QtWidgets.QTableWidget):
