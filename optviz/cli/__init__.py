@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=argtypes.integer, metavar="N", help="steps to advance before --screenshot")
     parser.add_argument(
         "--panel",
-        choices=("charts", "sensitivity", "all-optimizers", "tuning", "training", "inspector"),
+        choices=("charts", "sensitivity", "all-optimizers", "tuning", "training", "inspector", "studies"),
         help="bring this panel to the front (tuning runs Tune all first); for --screenshot and at start",
     )
     parser.add_argument(
@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="for --screenshot: run the Training panel's default training first, to the end, or pause it once N "
         "steps (all runs together) are done",
+    )
+    parser.add_argument(
+        "--open-study",
+        type=argtypes.nonempty,
+        metavar="STORAGE:NAME",
+        help="show this tuning study in the Studies tab (a journal file or storage URL, a colon, the study's name; "
+        "e.g. ~/studies/digits.journal:digits-mlp); with --screenshot --panel studies, a picture of it",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     list_cmd.add_parser(sub)

@@ -261,6 +261,10 @@ def format_report(report: Any) -> str:
             f"{r.trials_to_near or '-':>6} {r.sensitivity:>11.0%}"
         )
     lines += [f"{q}: {a}" for q, a in report.answers]
+    lines.append("which hyperparameter mattered (Optuna's PED-ANOVA importances over the finished trials):")
+    for name, weight in report.importances.items():
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in weight.values.items()) or weight.note
+        lines.append(f"  {name:<12} {shares}")
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,8 @@ th, td { padding: .3em .7em; border-bottom: 1px solid #2a2f38; text-align: right
 th { color: #9aa3b2; font-weight: 600; } td:first-child, th:first-child { text-align: left; }
 .muted { color: #9aa3b2; font-size: 13px; } img { max-width: 100%; margin: .5em 0; display: block; }
 dt { color: #9aa3b2; } dd { margin: 0 0 .6em 0; font-size: 17px; }
+td.bar { text-align: left; min-width: 14em; }
+.bar span { display: inline-block; height: .8em; border-radius: 2px; vertical-align: middle; margin-right: .4em; }
 """
 
 
@@ -55,6 +57,11 @@ def study_html(report: StudyReport, storage: str) -> str:
             else "."
         )
         + " Failed trials were interrupted, stopped or skipped and did not count toward the budget.</p>",
+        "<h2>Which hyperparameter mattered</h2>",
+        _importance_table(report, colours),
+        "<p class=\"muted\">Optuna's parameter importances (PED-ANOVA) over each optimizer's finished trials: "
+        "how much more concentrated the best trials' values of a hyperparameter are than all trials' values; "
+        "the shares of one optimizer add up to 100 %. A diverged trial counts as the worst.</p>",
         "<h2>Pictures</h2>",
     ]
     for png in _pictures(report, colours):
@@ -94,6 +101,26 @@ def _table(report: StudyReport) -> str:
             f"<td>{_pct(r.sensitivity)}</td><td>{'yes' if r.pareto else ''}</td></tr>"
         )
     return "<table>" + head + "".join(rows) + "</table>"
+
+
+def _importance_table(report: StudyReport, colours: dict[str, QtGui.QColor]) -> str:
+    names = list(dict.fromkeys(t.name for t in report.setup.tune))
+    head = "<tr><th>optimizer</th><th>from trials</th>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>"
+    rows = []
+    for name, weight in report.importances.items():
+        if not weight.values:
+            cells = f'<td colspan="{len(names)}" class="bar muted">{_e(weight.note)}</td>'
+        else:
+            cells = "".join(_importance_cell(weight.values.get(n), colours[name]) for n in names)
+        rows.append(f"<tr><td>{_e(name)}</td><td>{weight.trials}</td>{cells}</tr>")
+    return "<table>" + head + "".join(rows) + "</table>"
+
+
+def _importance_cell(share: float | None, colour: QtGui.QColor) -> str:
+    """A share as a bar and a percentage; a hyperparameter the optimizer does not have (SGD's beta2) is '-'."""
+    if share is None:
+        return '<td class="bar muted">-</td>'
+    return f'<td class="bar"><span style="width:{share * 8:.2f}em; background:{colour.name()}"></span>{share:.0%}</td>'
 
 
 def _trial_table(trials: list) -> str:

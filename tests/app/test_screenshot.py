@@ -36,4 +36,7 @@ def test_bad_flags_are_one_line(capsys, tmp_path):
     assert err.count("\n") == 1 and "WIDTHxHEIGHT" in err
     assert run_app(_args(scene=str(tmp_path / "missing.toml"))) == EXIT_USAGE
     assert "no such scene file" in capsys.readouterr().err
+    assert run_app(_args(screenshot=str(tmp_path / "x.png"), open_study="no-colon")) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "give STORAGE:NAME" in err
     assert not (tmp_path / "x.png").exists()

@@ -22,6 +22,7 @@ def test_run_resume_and_report(cli, tmp_path, data_dir):
     assert out.returncode == 0, out.stderr
     assert (data_dir / "studies" / "s1.journal").is_file()
     assert "0/4 trials finished" in out.stderr and "lowest validation loss:" in out.stdout
+    assert "which hyperparameter mattered" in out.stdout and "\n  adamw " in out.stdout
     data = json.loads((tmp_path / "r.json").read_text())
     assert [r["finished"] for r in data["optimizers"]] == [2, 2]
     # Run again: the study is complete, nothing is trained twice.
@@ -32,7 +33,13 @@ def test_run_resume_and_report(cli, tmp_path, data_dir):
     assert report.returncode == 0, report.stderr
     text = html.read_text()
     assert text.count("data:image/png;base64,") >= 3 and "least memory within 1 % of the best loss" in text
-    assert json.loads(report.stdout)["optimizers"][1]["optimizer"] == "lion"
+    data = json.loads(report.stdout)
+    assert data["optimizers"][1]["optimizer"] == "lion"
+    for name, weight in data["importances"].items():  # two finished trials each: a share per tuned parameter
+        assert set(weight["values"]) == {"lr", "beta2"} and weight["trials"] == 2, name
+        for param, share in weight["values"].items():
+            assert f"{share:.0%}</td>" in text, (name, param)
+    assert "Which hyperparameter mattered" in text
 
 
 @pytest.mark.parametrize(

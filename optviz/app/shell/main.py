@@ -1,6 +1,7 @@
 """`run_app`: start the desktop app (what `optviz` with no command does), or take a screenshot and exit.
 
-optviz [--scene FILE] [--screenshot OUT.png [--size WxH] [--steps N] [--panel NAME] [--train [N]]]
+optviz [--scene FILE] [--open-study STORAGE:NAME]
+       [--screenshot OUT.png [--size WxH] [--steps N] [--panel NAME] [--train [N]]]
 """
 
 from __future__ import annotations
@@ -25,6 +26,16 @@ def parse_size(text: str) -> tuple[int, int]:
     if not (320 <= w <= 8192 and 240 <= h <= 8192):
         raise OptvizError(f"--size {text!r} is out of range (320x240 to 8192x8192)")
     return w, h
+
+
+def parse_study(text: str | None) -> tuple[str, str] | None:
+    """'STORAGE:NAME' -> (storage, name), split at the last colon (URLs have colons, study names none)."""
+    if text is None:
+        return None
+    storage, colon, name = text.rpartition(":")
+    if not colon or not storage.strip() or not name.strip() or "/" in name:
+        raise OptvizError(f"--open-study {text!r}: give STORAGE:NAME, e.g. ~/studies/digits.journal:digits-mlp")
+    return str(Path(storage).expanduser()) if "://" not in storage else storage, name.strip()
 
 
 def create_application(argv: list[str] | None = None):
@@ -68,6 +79,7 @@ def run_app(args: argparse.Namespace) -> int:
         train = getattr(args, "train", None)
         if train is not None and train < 0:
             raise OptvizError(f"--train {train} must be 1 or more (or no number: to the end)")
+        study = parse_study(getattr(args, "open_study", None))
         scene = None
         if scene_path:
             from optviz.core.scene import load_scene
@@ -93,7 +105,7 @@ def run_app(args: argparse.Namespace) -> int:
         from optviz.app.shell.screenshot import take_screenshot
 
         try:
-            take_screenshot(window, Path(screenshot), size, steps, getattr(args, "panel", None), train)
+            take_screenshot(window, Path(screenshot), size, steps, getattr(args, "panel", None), train, study)
         except OptvizError as exc:
             sys.stderr.write(f"optviz: error: {exc}\n")
             return EXIT_USAGE
@@ -113,6 +125,8 @@ def run_app(args: argparse.Namespace) -> int:
         if last is not None and not window.files.load(last, remember=False):
             pass  # the reason is in the status bar; the default scene stays
     _install_excepthook(window)
+    if study is not None:
+        window.study_panel.open_study(*study)
     window.show()
     QtCore.QTimer.singleShot(0, lambda: window.show_panel(getattr(args, "panel", None)))  # after the layout settles
     return app.exec()

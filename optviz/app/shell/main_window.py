@@ -25,6 +25,7 @@ from optviz.app.shell.about import show_about
 from optviz.app.shell.files import FileActions
 from optviz.app.shell.help import show_help
 from optviz.app.shell.undo import SceneHistory
+from optviz.app.study.study_panel import StudyPanel
 from optviz.app.surface.surface_panel import SurfacePanel
 from optviz.app.sweep.sensitivity_panel import SensitivityPanel
 from optviz.app.training.training_panel import TrainingPanel
@@ -35,7 +36,7 @@ from optviz.resources import example_scenes
 
 ERROR_MS = 10_000
 BUSY_NOTICE_MS = 150
-SETTINGS_VERSION = 3  # bump when the dock layout changes, so an old saved state is not restored over it
+SETTINGS_VERSION = 4  # bump when the dock layout changes, so an old saved state is not restored over it
 
 
 def scrolled(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -113,6 +114,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.docks["charts"], self.docks["sensitivity"])
         self.tabifyDockWidget(self.docks["charts"], self.docks["inspector"])
         self.tabifyDockWidget(self.docks["charts"], self.docks["training"])
+        # Studies (issue 18): tuning studies on real training, a tab beside Training. It reads its storage only
+        # while in front; "Apply best" sets the Training panel's sliders.
+        self.study_panel = StudyPanel()
+        self.docks["studies"] = self._dock("Studies", self.study_panel, area.BottomDockWidgetArea)
+        self.docks["studies"].visibilityChanged.connect(self.study_panel.set_active)
+        self.tabifyDockWidget(self.docks["training"], self.docks["studies"])
+        self.study_panel.applyRequested.connect(self.apply_study_best)
         QtCore.QTimer.singleShot(0, self.docks["charts"].raise_)  # the race's charts stay in front at start
         self.files = FileActions(self.model, self, self.settings, before_save=self.view_panel.store_camera)
         self.exports = ExportActions(self.model, self, self.view_panel)
@@ -250,6 +258,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(view, "Step &inspector", self.docks["inspector"].raise_, "Ctrl+I", tip)
         tip = "Train a real model with several optimizers: loss, speed and memory"
         self._action(view, "&Training panel", self.show_training, "Ctrl+Shift+T", tip)
+        tip = "Tune several optimizers on real training with equal budgets (Optuna), and compare them at their best"
+        self._action(view, "&Studies", self.show_studies, "Ctrl+Shift+Y", tip)
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
 
@@ -396,7 +406,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["leaderboard"], self.docks["surface"]], [h * 3 // 10, h // 2], vertical)
 
     def show_panel(self, name: str | None) -> None:
-        """Bring a bottom panel to the front: charts, training, or a page of the Sensitivity panel."""
+        """Bring a bottom panel to the front: charts, training, studies, or a page of the Sensitivity panel."""
         if name is None:
             return
         if name == "training":
@@ -407,6 +417,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks["charts"].raise_()
         elif name == "tuning":
             self.tune_all()
+        elif name == "studies":
+            self.show_studies()
         else:
             self.show_sensitivity()
             self.sensitivity.pages.setCurrentIndex(1 if name == "all-optimizers" else 0)
@@ -428,6 +440,17 @@ class MainWindow(QtWidgets.QMainWindow):
         dock.show()
         dock.raise_()
         self.resizeDocks([dock], [self.height() * 62 // 100], QtCore.Qt.Orientation.Vertical)
+
+    def show_studies(self) -> None:
+        """Show the Studies tab with the Training tab's room (its tables and charts need it)."""
+        dock = self.docks["studies"]
+        dock.show()
+        dock.raise_()
+        self.resizeDocks([dock], [self.height() * 62 // 100], QtCore.Qt.Orientation.Vertical)
+
+    def apply_study_best(self, optimizer: str, values: dict) -> None:
+        """A study's "Apply best": the optimizer's sliders in the Training panel take its best trial's values."""
+        self.study_panel.applied(optimizer, self.training_panel.apply_settings(optimizer, values))
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
@@ -453,4 +476,5 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view_panel.basins.shutdown()
         self.view_panel.step_records.shutdown()
         self.training_panel.shutdown()
+        self.study_panel.shutdown()
         super().closeEvent(event)

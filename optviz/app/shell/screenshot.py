@@ -1,5 +1,6 @@
 """`--screenshot`: open the window at a size, race, move the cursor N steps, save the whole window as a PNG
-(`--train`: after a run of the Training panel, finished or paused).
+(`--train`: after a run of the Training panel, finished or paused; `--open-study`: with a study shown in the
+Studies tab).
 
 `QWidget.grab()` includes the GL view (Qt reads the QOpenGLWidget's framebuffer back); should a driver give
 a black view anyway, the scene is rendered offscreen by the render layer and painted over the view's area.
@@ -70,6 +71,14 @@ def train(window: QtWidgets.QMainWindow, pause_after: int = 0) -> None:
         settle(0.05)
 
 
+def show_study(window: QtWidgets.QMainWindow, storage: str, name: str) -> None:
+    """Open a study in the Studies tab and wait until its trials and report are shown."""
+    panel = window.study_panel
+    panel.open_study(storage, name)
+    if not panel.wait(RACE_TIMEOUT_S) or panel.study is None:
+        raise OptvizError(f"the study did not open: {panel.status.text()}")
+
+
 def take_screenshot(
     window: QtWidgets.QMainWindow,
     out: Path,
@@ -77,10 +86,12 @@ def take_screenshot(
     steps: int | None,
     panel: str | None = None,
     training: int | None = None,
+    study: tuple[str, str] | None = None,
 ) -> None:
     """Show the window at `size`, wait for the race (and any sweep), move the cursor to `steps` and save a PNG;
     `panel` names a bottom panel to bring to the front first (`MainWindow.show_panel`); `training`, when given,
-    runs the Training panel first (see `train`: 0 to the end, N paused after N steps)."""
+    runs the Training panel first (see `train`: 0 to the end, N paused after N steps); `study` (storage, name)
+    is opened in the Studies tab first."""
     window.resize(*size)
     window.show()
     settle(0.3)
@@ -89,6 +100,8 @@ def take_screenshot(
         raise OptvizError(f"the race did not finish within {RACE_TIMEOUT_S:.0f} s; no screenshot written")
     if training is not None:
         train(window, training)
+    if study is not None:
+        show_study(window, *study)
     window.transport.pause()
     model = window.model
     model.set_cursor(model.steps if steps is None else min(int(steps), model.steps))

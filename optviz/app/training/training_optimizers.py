@@ -233,6 +233,27 @@ class TrainingOptimizers(QtWidgets.QWidget):
         self.changed.emit()
         return ""
 
+    def apply_values(self, name: str, values: dict[str, Value]) -> str:
+        """Set `values` on the first entry of optimizer `name` (added when the list has none) and select it, so
+        its sliders show them (a study's "Apply best"); all or nothing: the reason one is refused, or ""."""
+        spec = get_optimizer(name)
+        row = next((i for i, e in enumerate(self.entries) if e.name == spec.name), -1)
+        hp = {**(self.entries[row].hp if row >= 0 else {}), **values}
+        try:
+            for key, value in values.items():
+                spec.schema.get(key).validate(value, spec.name)
+            spec.resolve(hp)
+        except OptvizError as exc:
+            return str(exc)
+        if row < 0:
+            self.add(spec.name)
+            row = len(self.entries) - 1
+        self.entries[row].hp = hp
+        self.list.setCurrentRow(row)
+        self._show_values()
+        self.changed.emit()
+        return ""
+
     def _reset(self, name: str) -> None:
         entry = self.current()
         if entry is not None:

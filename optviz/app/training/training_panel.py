@@ -141,6 +141,16 @@ class TrainingPanel(QtWidgets.QWidget):
     def config(self) -> TrainConfig:
         return TrainConfig(optimizers=self.optimizers.runs(), **self.setup.config_kwargs())
 
+    def apply_settings(self, name: str, values: dict) -> str:
+        """Set an optimizer's hyperparameters in the list (a study's "Apply best"); the refusal, or "" when set."""
+        if self.worker is not None:
+            return "the Training panel is running: stop it first, then apply"
+        why = self.optimizers.apply_values(name, values)
+        if not why:
+            shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+            self._say(f"{self.optimizers.current().label()}: {shown} (from a study's best trial). Run to train it.")
+        return why
+
     def robustness_config(self, at_step: int, after: int, clip: float | None) -> RobustnessConfig:
         """The robustness test of the list's optimizers on the set-up (model, data, batch, device, seed)."""
         from optviz.core.learn.trial import TrialSetup

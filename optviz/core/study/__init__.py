@@ -6,7 +6,8 @@ seeds and batches and the same objective, each trial a real training run through
 - `trial.py`: one trial: the training runs of one hyperparameter setting over the seed set;
 - `storage.py`: where a study lives (a journal file in the user's data folder, or any Optuna storage URL);
 - `worker.py`: the job: create or resume a study, take trials until each optimizer's budget is reached;
-- `report.py`: the numbers of a finished study and the decision questions answered from them.
+- `report.py`: the numbers of a finished study and the decision questions answered from them;
+- `importance.py`: which tuned hyperparameter mattered, per optimizer (Optuna's PED-ANOVA over its trials).
 
 Nothing here imports Qt; optuna and torch are imported where they are used.
 """

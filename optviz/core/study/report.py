@@ -5,7 +5,8 @@ Per optimizer: the best trial (lowest objective), its final validation loss and 
 throughput, how many trials it took to come within 1 % of its best, and its sensitivity: the share of its
 finished trials within 10 % of its best objective (in grid mode that is the share of the grid; TPE spends
 its later trials near good settings, so there the share flatters every optimizer alike). Then the Pareto front
-of memory, loss and throughput, and the guides' decision questions answered from these numbers.
+of memory, loss and throughput, the guides' decision questions answered from these numbers, and which tuned
+hyperparameter mattered for each optimizer (`importance.py`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from optviz.core.study.importance import Importance, importances
 from optviz.core.study.records import COMPLETE, TrialRecord
-from optviz.core.study.setup import StudySetup, budget
+from optviz.core.study.setup import StudySetup, budget, search_space
 
 #: "Within 1 % of the best loss" and "within 10 % of its best objective".
 NEAR = 0.01
@@ -75,6 +77,8 @@ class StudyReport:
     curves: dict[str, tuple[list[int], list[float]]]
     grids: dict[str, GridMap]
     trials: dict[str, list[TrialRecord]]
+    #: Per optimizer: which tuned hyperparameter mattered (Optuna's PED-ANOVA over its finished trials).
+    importances: dict[str, Importance] = field(default_factory=dict)
 
     def row(self, optimizer: str) -> OptimizerRow:
         return next(r for r in self.rows if r.optimizer == optimizer)
@@ -88,6 +92,7 @@ class StudyReport:
             "answers": [{"question": q, "answer": a} for q, a in self.answers],
             "history": {k: [list(p) for p in v] for k, v in self.history.items()},
             "grids": {k: g.to_dict() for k, g in self.grids.items()},
+            "importances": {k: v.to_dict() for k, v in self.importances.items()},
             "trials": {k: [t.to_dict() for t in v] for k, v in self.trials.items()},
         }
 
@@ -101,7 +106,9 @@ def build_report(setup: StudySetup, trials: Mapping[str, list[TrialRecord]]) -> 
     curves = {r.optimizer: _curve(trials[r.optimizer], r.best_trial) for r in rows if r.best_trial is not None}
     grids = {o.name: _grid_map(setup, o.name, trials.get(o.name, [])) for o in setup.optimizers}
     grids = {k: g for k, g in grids.items() if g is not None}
-    return StudyReport(setup, rows, answers(rows), history, curves, grids, {k: list(v) for k, v in trials.items()})
+    weights = {o.name: importances(search_space(setup, o), trials.get(o.name, [])) for o in setup.optimizers}
+    listed = {k: list(v) for k, v in trials.items()}
+    return StudyReport(setup, rows, answers(rows), history, curves, grids, listed, weights)
 
 
 def _row(name: str, trials: list[TrialRecord], size: int) -> OptimizerRow:

@@ -126,7 +126,7 @@ class TuningStudy:
         _quiet()
         names = _names(storage, name)
         if not names:
-            others = sorted({n.split("/", 1)[0] for n in optuna.get_all_study_names(storage) if "/" in n})
+            others = study_names(storage)
             where = f"; studies there: {', '.join(others)}" if others else "; it holds no optviz study"
             raise OptvizError(f"no study named {name!r} in this storage{where}")
         first = optuna.load_study(study_name=sorted(names)[0], storage=storage)
@@ -367,6 +367,14 @@ def _counts(trial: Any) -> bool:
 
 def _optimizer(setup: StudySetup, name: str) -> StudyOptimizer:
     return next(o for o in setup.optimizers if o.name == name)
+
+
+def study_names(storage: Any) -> list[str]:
+    """The optviz studies a storage holds (each is Optuna studies named NAME/optimizer), sorted."""
+    import optuna
+
+    _quiet()
+    return sorted({n.split("/", 1)[0] for n in optuna.get_all_study_names(storage) if "/" in n})
 
 
 def _names(storage: Any, name: str) -> set[str]:
