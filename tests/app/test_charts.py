@@ -22,7 +22,8 @@ def _widget_pos(charts, plot, x: float, y_fraction: float = 0.5) -> QtCore.QPoin
 
 def test_curves_in_optimizer_colours(window):
     model = window.model
-    for plot in window.charts.plots:
+    assert window.charts.lr_plot not in window.charts.shown_plots  # no schedule in this race: no lr chart
+    for plot in window.charts.shown_plots:
         assert len(plot.runs) == 4
         for k, curve in enumerate(plot.runs):
             assert curve.opts["pen"].color().name() == model.color(k)
