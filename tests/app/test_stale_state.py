@@ -6,6 +6,7 @@ Cancel, instead of a flat stand-in surface."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 
@@ -64,8 +65,6 @@ def test_a_parameter_of_the_same_surface_keeps_the_paths_while_they_re_race(wind
 
 
 def test_a_slow_analytic_race_shows_computing_in_the_view(window, qtbot, monkeypatch):
-    import time
-
     from optviz.app.race import scheduler
 
     overlay = window.view_panel.computing
@@ -96,7 +95,7 @@ def _cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("OPTVIZ_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def test_learned_surface_progress_is_shown_in_the_view_with_cancel(make_window, qtbot, _cache_dir):
+def test_learned_surface_progress_is_shown_in_the_view_with_cancel(make_window, qtbot, monkeypatch, _cache_dir):
     scene = Scene(
         surface=LEARNED,
         learned=SMALL,
@@ -125,6 +124,20 @@ def test_learned_surface_progress_is_shown_in_the_view_with_cancel(make_window, 
 
     # Cancel from the view: a new recipe drops the drawn surface; cancelled, the box says nothing was computed
     # and offers to compute it.
+    # The job is held at its first report until the click lands: on a loaded machine the small grid could
+    # otherwise finish before the click, and there would be nothing left to cancel.
+    session, compute = window.scheduler.session, window.scheduler.session.compute
+
+    def held_until_cancelled(scene, cancelled, progress):
+        def report_then_hold(*report):
+            progress(*report)
+            deadline = time.monotonic() + 30
+            while not cancelled() and time.monotonic() < deadline:
+                time.sleep(0.005)
+
+        return compute(scene, cancelled, report_then_hold)
+
+    monkeypatch.setattr(session, "compute", held_until_cancelled)
     model.set_learned(dataclasses.replace(SMALL, seed=1))
     assert model.result is None
     qtbot.waitUntil(lambda: overlay.isVisible() and overlay.cancel.isVisible(), timeout=5000)
@@ -133,6 +146,7 @@ def test_learned_surface_progress_is_shown_in_the_view_with_cancel(make_window, 
     assert model.result is None
     assert overlay.isVisible() and overlay.again.isVisible() and not overlay.cancel.isVisible()
     assert "not computed" in overlay.title.text()
+    monkeypatch.setattr(session, "compute", compute)
     overlay.again.click()
     assert window.settle(240)
     assert model.result is not None and not overlay.isVisible()
