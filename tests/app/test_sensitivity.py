@@ -35,6 +35,21 @@ def test_map_of_the_selected_optimizer(window, panel):
     assert "reach the minimum" in panel.info.text()
 
 
+def test_a_setting_mapped_before_is_drawn_again_without_a_sweep(window, panel):
+    model = window.model
+    model.select(2)
+    assert window.settle(120)
+    first = panel.sweep
+    model.set_hyperparam(2, "beta2", 0.9)  # not on the map's axes: a new map
+    assert panel.worker.busy
+    assert window.settle(120)
+    assert panel.sweep is not first and panel.sweep.cells.final_loss.shape == (64, 64, 1)
+    model.set_hyperparam(2, "beta2", first.hyperparams["beta2"])  # back: the kept map, at once
+    assert not panel.worker.busy
+    assert panel.sweep is first
+    assert "reach the minimum" in panel.info.text() and "refining" not in panel.info.text()
+
+
 def test_click_on_the_map_sets_both_sliders_and_the_path(window, panel, qtbot):
     window.model.select(2)
     assert window.settle(120)

@@ -16,13 +16,16 @@ Three pages:
 
 Maps recompute when the surface, its parameters, the starts, the step count, the seed, the tolerance or the
 optimizer's other hyperparameters change: a 16 x 16 grid first (a picture at once), then 64 x 64, on a
-worker thread; a newer request cancels an older one, so the UI never waits.
+worker thread; a newer request cancels an older one, so the UI never waits. The last few finished maps are
+kept: coming back to a setting already mapped (an undo, reopening a scene, reselecting an optimizer) redraws it
+at once instead of sweeping it again.
 """
 
 from __future__ import annotations
 
 import functools
 import html
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +50,8 @@ from optviz.export.plots import value_range
 #: Grid sizes of a map: coarse first (a picture at once), then fine.
 MAP_COUNTS = (16, 64)
 SMALL_COUNTS = (12, 32)
+#: Finished maps kept for reuse (each a few hundred KB).
+KEPT_MAPS = 8
 #: Milliseconds between drawing one small map and the next (room for the UI thread to paint in between).
 SMALL_FILL_MS = 15
 #: How many decades either side of the current value a log axis of a map spans (within the schema's range).
@@ -136,6 +141,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         self.worker.failed.connect(self._failed)
         self.sweep: HyperparamSweep | None = None
         self._request: MapRequest | None = None
+        self._finished_maps: OrderedDict[tuple, HyperparamSweep] = OrderedDict()  # see the module doc
         self._small: dict[int, HyperparamSweep] = {}
         self._undo: dict[int, dict[str, Value]] | None = None
         self._stale = True  # the map is out of date and waits to be shown
@@ -318,10 +324,24 @@ class SensitivityPanel(QtWidgets.QWidget):
         y_axis = map_axis(request.optimizer, request.y, float(hp[request.y]))
         self.map.set_axes(x_axis, y_axis)
         self._mark()
+        self.title.setText(f"<b>{html.escape(self.model.display_name(request.k))}</b>")
+        map_key = (request.key, x_axis, y_axis)  # with the key, everything the sweep below reads
+        if map_key in self._finished_maps:
+            self.worker.cancel()
+            self._finished_maps.move_to_end(map_key)
+            self.sweep = self._finished_maps[map_key]
+            self._redraw()
+        else:
+            self._sweep_map(map_key, request, hp, x_axis, y_axis)
+        if self.pages.currentIndex() == 1:
+            self._recompute_small()
+
+    def _sweep_map(
+        self, map_key: tuple, request: MapRequest, hp: dict[str, Value], x_axis: SweepAxis, y_axis: SweepAxis
+    ) -> None:
         scene = self.model.snapshot()
         surface = scene.build_surface()
         starts = map_starts(scene, surface)
-        self.title.setText(f"<b>{html.escape(self.model.display_name(request.k))}</b>")
         self.info.setText(f"computing a {MAP_COUNTS[0]} x {MAP_COUNTS[0]} map…")
 
         def run(n: int, cancelled):
@@ -338,9 +358,7 @@ class SensitivityPanel(QtWidgets.QWidget):
                 cancelled,
             )
 
-        self.worker.request(("map", request.key), run, MAP_COUNTS)
-        if self.pages.currentIndex() == 1:
-            self._recompute_small()
+        self.worker.request(("map", map_key), run, MAP_COUNTS)
 
     # ---- results -------------------------------------------------------------------------------------------
     def _delivered(self, tag: object, n: int, result: object) -> None:
@@ -348,6 +366,10 @@ class SensitivityPanel(QtWidgets.QWidget):
         if kind == "map":
             self.sweep = result
             self._redraw()
+            if n == MAP_COUNTS[-1]:
+                self._finished_maps[tag[1]] = result
+                while len(self._finished_maps) > KEPT_MAPS:
+                    self._finished_maps.popitem(last=False)
         elif kind == "small":
             self._small = result
             self._draw_small()
