@@ -9,14 +9,15 @@ compound edits (Tune all, a duplicate) name themselves with `SceneModel.edit`.
 
 A slider drag is one step: edits of the same thing (one optimizer's hyperparameters, the start point, one
 surface parameter) merge while one gesture lasts, and a gesture ends when a mouse button or a key is released
-(or at an undo). Loading a scene (New, Open, an example) clears the history: the unsaved-changes prompt
-already guards what it replaces. View options (log scale, colormap, top-down, basins) and the camera are not
-edits of the race and are not recorded.
+(or at an undo), and at the latest when the next one begins with a press. Loading a scene (New, Open, an
+example) clears the history: the unsaved-changes prompt already guards what it replaces. View options (log
+scale, colormap, top-down, basins) and the camera are not edits of the race and are not recorded.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Hashable
 
 from PySide6 import QtCore, QtGui
@@ -30,6 +31,9 @@ from optviz.core.surfaces import get_kind
 MERGE_ID = 1
 #: Events that end a gesture: a drag's release, a key's release (an autorepeat's releases do not).
 GESTURE_ENDS = (QtCore.QEvent.Type.MouseButtonRelease, QtCore.QEvent.Type.KeyRelease)
+#: Events that begin a gesture: whatever the last one left open ends at once (its release's deferred end may not
+#: have run yet when the next press comes straight after it).
+GESTURE_STARTS = (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.KeyPress)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +91,7 @@ class SceneHistory(QtCore.QObject):
         self._applying = False  # undo and redo change the model: those changes are not new edits
         self._group: str | None = None
         self.gesture_open = False
+        self._presses = 0
         model.raceInputsChanged.connect(self.record)
         model.optimizerStyleChanged.connect(lambda _k: self.record())
         model.sceneReplaced.connect(self.clear)
@@ -97,10 +102,22 @@ class SceneHistory(QtCore.QObject):
             app.installEventFilter(self)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        if event.type() in GESTURE_ENDS and not (isinstance(event, QtGui.QKeyEvent) and event.isAutoRepeat()):
+        kind = event.type()
+        if kind not in GESTURE_ENDS and kind not in GESTURE_STARTS:
+            return False
+        if isinstance(event, QtGui.QKeyEvent) and event.isAutoRepeat():
+            return False  # a held key is one gesture
+        if kind in GESTURE_STARTS:
+            self._presses += 1
+            self.end_gesture()
+        else:
             # After the event is handled: a widget that commits its value on the release still joins the drag.
-            QtCore.QTimer.singleShot(0, self, self.end_gesture)
+            QtCore.QTimer.singleShot(0, self, functools.partial(self._released, self._presses))
         return False
+
+    def _released(self, presses: int) -> None:
+        if presses == self._presses:  # a release's deferred end is not for a gesture begun since
+            self.end_gesture()
 
     def end_gesture(self) -> None:
         """The next edit starts a step of its own, whatever it edits."""
