@@ -156,3 +156,18 @@ def test_a_hand_on_a_slider_removes_the_tuned_mark(window, panel):
     assert window.model.tuned(k)
     window.model.set_hyperparam(k, "lr", 0.001)
     assert not window.model.tuned(k)
+
+
+def test_a_map_behind_the_charts_waits_until_its_tab_is_in_front(window, qtbot):
+    panel = window.sensitivity
+    window.docks["charts"].raise_()
+    qtbot.waitUntil(lambda: not panel.active)
+    window.model.select(2)
+    window.model.set_hyperparam(2, "beta2", 0.95)
+    assert window.settle(120)
+    assert not panel.worker.busy and (panel.sweep is None or panel.sweep.hyperparams.get("beta2") != 0.95)
+    window.show_sensitivity()
+    assert panel.active and panel.worker.busy  # in front: its map starts at once
+    assert window.settle(120)
+    assert panel.sweep.optimizer == "adam" and panel.sweep.hyperparams["beta2"] == 0.95
+    window.docks["charts"].raise_()

@@ -297,7 +297,8 @@ def test_pair_rule_matches_library(name: str, config: str, surface: str, backend
                 if got[i].shape != want.shape or _bad(got[i], want).any():
                     problems[m] = f"step {t}: state {key!r} {got[i]} vs library {want}"
                     break
-    excused = chaotic_starts(name, config, surface)
+    # The nudged library runs (twice the reference's cost) only where a start needs an excuse.
+    excused = chaotic_starts(name, config, surface) if problems else np.zeros(N_STARTS, dtype=bool)
     unexcused = {m: what for m, what in problems.items() if not excused[m]}
     assert not unexcused, f"{name} ({config}) on {surface}: {unexcused}"
     # Two of the few scalar starts may be chaotic (LAMB on Beale is, on an AMD CPU).

@@ -107,6 +107,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # Sensitivity (issue 14): sweeps of the selected optimizer's settings, a tab beside the charts.
         self.sensitivity = SensitivityPanel(self.model)
         self.docks["sensitivity"] = self._dock("Sensitivity", self.sensitivity, area.BottomDockWidgetArea)
+        self.docks["sensitivity"].visibilityChanged.connect(self.sensitivity.set_active)
         # The step inspector (issue 16): the selected optimizer's step at the cursor, in numbers.
         self.inspector = StepInspectorPanel(self.model, self.view_panel.step_records, self.view_panel.scene_view)
         self.docks["inspector"] = self._dock("Step inspector", self.inspector, area.BottomDockWidgetArea)

@@ -145,6 +145,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         self._small: dict[int, HyperparamSweep] = {}
         self._undo: dict[int, dict[str, Value]] | None = None
         self._stale = True  # the map is out of date and waits to be shown
+        self.active = False  # the tab is in front (see `set_active`)
         self.tune_results = []
 
         self.title = QtWidgets.QLabel()
@@ -314,8 +315,8 @@ class SensitivityPanel(QtWidgets.QWidget):
         if not force and self._request is not None and request.key == self._request.key and self._on_map():
             self._mark()
             return
-        if not self.isVisible():
-            self._stale = True  # computed when the panel is shown: no work for a map nobody sees
+        if not self.active:
+            self._stale = True  # computed when the tab comes to the front: no work for a map nobody sees
             return
         self._stale = False
         self._request = request
@@ -677,9 +678,12 @@ class SensitivityPanel(QtWidgets.QWidget):
         self._undo = None
         self.undo_button.setEnabled(False)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
+    def set_active(self, on: bool) -> None:
+        """Sweep only while the tab is in front (its dock's `visibilityChanged`). A tab behind the charts is
+        still a visible widget to Qt, and it swept every change for nobody: half a minute of both cores for the
+        map of a 10,000-step race."""
+        self.active = bool(on)
+        if self.active and self._stale:
             if self.pages.currentIndex() == 1:
                 self._recompute_small()
             self.recompute(force=True)
