@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from optviz.app.widgets.axis import compact_axes, format_tick
+from optviz.app.widgets.small_plot import style_small_plot
 from optviz.app.widgets.theme import BORDER, MUTED, PANEL, TEXT
 from optviz.core.study.report import GridMap, StudyReport
 from optviz.core.study.space import NEAR_ONE
@@ -30,17 +31,7 @@ def chart(title: str, x: str, y: str) -> pg.PlotWidget:
     """A small themed plot with the app's compact axes."""
     widget = pg.PlotWidget(background=PANEL, axisItems=compact_axes())
     widget.setMinimumSize(160, 110)
-    item = widget.getPlotItem()
-    item.setTitle(f"<span style='color:{TEXT}; font-size:8pt'>{title}</span>")
-    item.setLabel("bottom", x, color=MUTED)
-    if y:
-        item.setLabel("left", y, color=MUTED)
-    item.showGrid(x=True, y=True, alpha=0.12)
-    item.setMenuEnabled(False)
-    item.hideButtons()
-    for axis in ("left", "bottom"):
-        item.getAxis(axis).setTextPen(MUTED)
-    item.getAxis("left").setWidth(40)
+    style_small_plot(widget.getPlotItem(), title, x, y)
     return widget
 
 

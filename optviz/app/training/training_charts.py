@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from optviz.app.readouts.metrics import byte_unit, format_bytes
 from optviz.app.training.bar_rows import Bar, BarRows, Row
 from optviz.app.widgets.axis import compact_axes
+from optviz.app.widgets.small_plot import style_small_plot
 from optviz.app.widgets.theme import MUTED, PANEL, TEXT
 from optviz.core.learn.records import RunEnded, RunSummary, StepRecord
 
@@ -34,17 +35,8 @@ def _positive(values: list[float]) -> np.ndarray:
 class _Plot(pg.PlotItem):
     def __init__(self, title: str, x: str, y: str, log_y: bool = False) -> None:
         super().__init__(axisItems=compact_axes())
-        self.setTitle(f"<span style='color:{TEXT}; font-size:8pt'>{title}</span>")
-        self.setLabel("bottom", x, color=MUTED)
-        if y:
-            self.setLabel("left", y, color=MUTED)
-        self.showGrid(x=True, y=True, alpha=0.12)
-        self.setMenuEnabled(False)
-        self.hideButtons()
+        style_small_plot(self, title, x, y)
         self.setLogMode(x=False, y=log_y)
-        for axis in ("left", "bottom"):
-            self.getAxis(axis).setTextPen(MUTED)
-        self.getAxis("left").setWidth(40)
 
 
 class TrainingCharts(QtWidgets.QWidget):
