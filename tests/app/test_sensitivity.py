@@ -50,6 +50,27 @@ def test_a_setting_mapped_before_is_drawn_again_without_a_sweep(window, panel):
     assert "reach the minimum" in panel.info.text() and "refining" not in panel.info.text()
 
 
+def test_the_map_sees_the_race_s_spike_and_clipping(window, panel):
+    """A map cell is the race at its values: a gradient spike or clipping in the race is in the map too."""
+    from optviz.core.race.clip import Clip
+
+    model = window.model
+    model.select(1)  # SGD + momentum: thrown out by a spike at step 100 at its default settings
+    assert window.settle(120)
+    plain = panel.sweep.cells.final_loss
+    model.set_perturbation("spike", {"factor": 1e3, "at": 100})
+    assert window.settle(120)
+    spiked = panel.sweep.cells.final_loss
+    assert np.isnan(spiked).sum() > np.isnan(plain).sum()  # more settings diverge after the spike
+    model.set_clip(1, Clip("norm", 1.0))
+    assert window.settle(120)
+    assert np.isnan(panel.sweep.cells.final_loss).sum() < np.isnan(spiked).sum()  # clipping saves some
+    model.set_perturbation(None)
+    model.set_clip(1, None)
+    assert window.settle(120)
+    np.testing.assert_array_equal(panel.sweep.cells.final_loss, plain)
+
+
 def test_click_on_the_map_sets_both_sliders_and_the_path(window, panel, qtbot):
     window.model.select(2)
     assert window.settle(120)

@@ -9,9 +9,13 @@ import pytest
 from optviz.core.errors import OptvizError
 from optviz.core.optimizers import get_optimizer
 from optviz.core.race import RunConfig, run_race
+from optviz.core.race.clip import Clip
+from optviz.core.race.lr_schedule import LrSchedule
+from optviz.core.race.perturb import Perturbation
 from optviz.core.surfaces import get_surface
 from optviz.core.sweep import (
     CellSummaries,
+    RunConditions,
     SweepAxis,
     default_axis,
     parse_axis,
@@ -178,3 +182,48 @@ def test_shorter_budgets_score_the_same_runs_as_shorter_races():
     np.testing.assert_array_equal(long.by_budget[STEPS][0], long.objective)
     with pytest.raises(OptvizError, match="step budget"):
         tune(surface, [("adam", {})], 5, starts, STEPS, budgets=(STEPS + 1,))
+
+
+CONDITIONS = {
+    "spike": RunConditions(perturbation=Perturbation.make("spike", {"factor": 1e3, "at": 40})),
+    "sparse-clipped": RunConditions(perturbation=Perturbation.make("sparse", {"p": 0.5}), clip=Clip("norm", 1.0)),
+    "heavy-scheduled": RunConditions(
+        perturbation=Perturbation.make("heavy", {"df": 2.0, "scale": 1.0}),
+        schedule=LrSchedule("one-cycle"),
+    ),
+}
+
+
+def conditioned(surface, name, hp, starts, conditions, steps=STEPS, seed=0):
+    """The race a cell stands for under `conditions`, summarised: K=1, (M,) fields."""
+    config = RunConfig(
+        name,
+        get_optimizer(name).resolve(hp, surface.name),
+        clip=conditions.clip,
+        schedule=conditions.schedule,
+    )
+    race = run_race(surface, [config], starts, steps, seed, perturbation=conditions.perturbation)
+    return CellSummaries.from_race(race, surface).reshape(-1)
+
+
+@pytest.mark.parametrize("case", list(CONDITIONS))
+def test_cells_see_their_race_s_pathology_clipping_and_schedule(case):
+    conditions = CONDITIONS[case]
+    surface = get_surface("rosenbrock")
+    x = SweepAxis("lr", 1e-3, 0.3, 5, log=True)
+    y = SweepAxis("beta1", 0.5, 0.9, 2, log=False)
+    starts = np.array([surface.start, (0.5, 2.5), (1.5, -0.5)])
+    sweep = sweep_hyperparams(surface, "adam", {}, x, y, starts, STEPS, seed=3, conditions=conditions)
+    plain = sweep_hyperparams(surface, "adam", {}, x, y, starts, STEPS, seed=3)
+    assert not np.allclose(sweep.cells.final, plain.cells.final, equal_nan=True), "the conditions changed nothing"
+    for j, i in [(0, 0), (1, 2), (1, 4)]:
+        ref = conditioned(surface, "adam", {"lr": x.values[i], "beta1": y.values[j]}, starts, conditions, seed=3)
+        for s in range(3):
+            assert_same(sweep.cells, (j, i, s), ref, s)
+    basins = sweep_starts(surface, "adam", {"lr": 0.05}, 3, 2, STEPS, seed=3, conditions=conditions)
+    start = basins.starts[4]
+    assert_same(basins.cells, (1, 1), conditioned(surface, "adam", {"lr": 0.05}, start[None], conditions, seed=3), 0)
+    (tuned,) = tune(surface, [("adam", {})], 4, starts, STEPS, seed=3, lr_range=(1e-3, 0.3), conditions=[conditions])
+    lrs = SweepAxis("lr", 1e-3, 0.3, 4, log=True).values
+    finals = [np.median(conditioned(surface, "adam", {"lr": lr}, starts, conditions, seed=3).final_loss) for lr in lrs]
+    assert tuned.best["lr"] == pytest.approx(lrs[int(np.nanargmin(finals))])

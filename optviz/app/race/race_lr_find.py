@@ -79,8 +79,10 @@ class RaceLrFinder(QtCore.QObject):
 
         def run(progress, cancelled):
             from optviz.core.sweep.lr_sweep import surface_lr_sweep
+            from optviz.core.sweep.run import RunConditions
 
-            return surface_lr_sweep(scene, name, hp, None, scene.steps, lrs, cancelled)
+            conditions = RunConditions.of(scene.run_config(k), scene.perturbation)  # the race's own gradients
+            return surface_lr_sweep(scene, name, hp, None, scene.steps, lrs, cancelled, conditions)
 
         self.job.start(run)
         return True

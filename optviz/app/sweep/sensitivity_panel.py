@@ -41,7 +41,7 @@ from optviz.app.widgets.theme import ERROR, MUTED, TEXT
 from optviz.core.optimizers import get_optimizer
 from optviz.core.params import Value
 from optviz.core.scene import Scene
-from optviz.core.sweep import HyperparamSweep, SweepAxis, default_axis, sweep_hyperparams, tune
+from optviz.core.sweep import HyperparamSweep, RunConditions, SweepAxis, default_axis, sweep_hyperparams, tune
 from optviz.core.sweep.run import median_final_loss
 from optviz.core.sweep.summary import METRICS
 from optviz.core.sweep.tune import OBJECTIVE, TuneResult, random_starts
@@ -298,8 +298,14 @@ class SensitivityPanel(QtWidgets.QWidget):
             tuple(sorted(others.items())),
             x,
             y,
+            self._conditions(k),
         )
         return MapRequest(key, k, entry.name, x, y)
+
+    def _conditions(self, k: int) -> RunConditions:
+        """What optimizer k's race sees besides its hyperparameters: a map cell is that race at its values."""
+        scene = self.model.scene
+        return RunConditions.of(scene.run_config(k), scene.perturbation)
 
     def recompute(self, *_args: object, force: bool = False) -> None:
         """Start a new map when what it depends on changed (or `force`)."""
@@ -344,6 +350,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         surface = scene.build_surface()
         starts = map_starts(scene, surface)
         self.info.setText(f"computing a {MAP_COUNTS[0]} x {MAP_COUNTS[0]} map…")
+        conditions = RunConditions.of(scene.run_config(request.k), scene.perturbation)
 
         def run(n: int, cancelled):
             return sweep_hyperparams(
@@ -357,6 +364,7 @@ class SensitivityPanel(QtWidgets.QWidget):
                 scene.seed,
                 scene.tolerance,
                 cancelled,
+                conditions,
             )
 
         self.worker.request(("map", map_key), run, MAP_COUNTS)
@@ -467,7 +475,8 @@ class SensitivityPanel(QtWidgets.QWidget):
             if get_optimizer(name).fast is None or second is None:
                 continue
             hp = self.model.hyperparams(k)
-            jobs.append((k, name, hp, map_axis(name, "lr", float(hp["lr"])), map_axis(name, second, float(hp[second]))))
+            x, y = map_axis(name, "lr", float(hp["lr"])), map_axis(name, second, float(hp[second]))
+            jobs.append((k, name, hp, x, y, RunConditions.of(scene.run_config(k), scene.perturbation)))
         self.info.setText(f"computing {len(jobs)} maps…")
 
         def run(n: int, cancelled):
@@ -483,8 +492,9 @@ class SensitivityPanel(QtWidgets.QWidget):
                     scene.seed,
                     scene.tolerance,
                     cancelled,
+                    conditions,
                 )
-                for k, name, hp, x, y in jobs
+                for k, name, hp, x, y, conditions in jobs
             }
 
         self.worker.request(("small",), run, SMALL_COUNTS)
@@ -562,6 +572,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         surface = scene.build_surface()
         ks = [k for k in self.model.shown_runs() if get_optimizer(scene.optimizers[k].name).fast is not None]
         entries = [(scene.optimizers[k].name, self.model.hyperparams(k)) for k in ks]
+        conditions = [RunConditions.of(scene.run_config(k), scene.perturbation) for k in ks]
         starts = random_starts(surface, TUNE_STARTS, scene.seed)
         previous = {k: dict(scene.optimizers[k].hyperparams) for k in ks}
         second = self.tune_second_axes([name for name, _ in entries])
@@ -582,6 +593,7 @@ class SensitivityPanel(QtWidgets.QWidget):
                 second=second,
                 cancelled=cancelled,
                 budgets=budgets,
+                conditions=conditions,
             )
             return ks, previous, results, scene.steps
 

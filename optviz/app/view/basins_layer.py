@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from optviz.app.model import SceneModel
 from optviz.app.sweep.sweep_worker import SweepWorker
 from optviz.core.optimizers import get_optimizer
+from optviz.core.sweep.run import RunConditions
 from optviz.core.sweep.scene_basins import scene_basins
 from optviz.render.basins import legend_entries
 from optviz.render.scene_setup import apply_basins
@@ -64,6 +65,7 @@ class BasinsLayer(QtCore.QObject):
             scene.tolerance,
             scene.optimizers[k].name,
             tuple(sorted(self.model.hyperparams(k).items())),
+            RunConditions.of(scene.run_config(k), scene.perturbation),
         )
 
     def update(self, *_args: object) -> None:

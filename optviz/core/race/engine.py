@@ -176,13 +176,18 @@ def run_race(
     cancelled: Callable[[], bool] | None = None,
     noise: np.ndarray | None = None,
     perturbation: Perturbation | None = None,
+    plan: GradientPlan | None = None,
 ) -> RaceResult:
     """Race every config from every start; deterministic for a given input (`noise`: see `simulate`). A race
     too big for memory is refused before anything is allocated (`optviz.core.race.memory`). `perturbation` is
-    drawn once from `seed`: every config sees the same draw."""
+    drawn once from `seed`: every config sees the same draw. `plan`, instead of a perturbation, is a draw made
+    for other starts (a sweep's rows get the draw of the race start each stands for, as with `noise`)."""
+    if plan is not None and perturbation is not None:
+        raise ValueError("give a perturbation or the plan drawn from one, not both")
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
     check_race_memory(len(configs), len(starts), steps)
-    plan = draw_plan(perturbation, len(starts), steps, seed)
+    if plan is None:
+        plan = draw_plan(perturbation, len(starts), steps, seed)
     raw, errors, engines = [], [], []
     for config in configs:
         positions, errs, used = simulate(surface, config, starts, steps, seed, engine, cancelled, noise, plan)

@@ -27,7 +27,7 @@ from optviz.core.optimizers import get_optimizer
 from optviz.core.params import Value
 from optviz.core.race.engine import DEFAULT_TOLERANCE
 from optviz.core.surfaces.base import Surface
-from optviz.core.sweep.run import run_rows
+from optviz.core.sweep.run import PLAIN, RunConditions, run_rows
 
 if TYPE_CHECKING:
     from optviz.core.scene import Scene
@@ -130,11 +130,12 @@ def surface_lr_sweep(
     steps: int,
     lrs: Sequence[float] | np.ndarray,
     cancelled: Callable[[], bool] | None = None,
+    conditions: RunConditions = PLAIN,
 ) -> SurfaceLrSweep:
     """`optimizer` (its other hyperparameters from `hp`) from `start` (None: the scene's first start, or the
     surface's suggested one) for `steps` steps at each lr, as one batched race; the final losses and the
     suggestions. A scene also gives its seed and tolerance; a learned scene is refused (train on the real model
-    with `core/learn/lr_find.py` instead)."""
+    with `core/learn/lr_find.py` instead). `conditions`: the race's pathology, clipping and schedule."""
     seed, tolerance = 0, DEFAULT_TOLERANCE
     if isinstance(scene_or_surface, Surface):
         surface = scene_or_surface
@@ -159,8 +160,10 @@ def surface_lr_sweep(
     spec.schema.get("lr").validate(float(lrs[-1]), spec.name)
     point = tuple(float(v) for v in (surface.start if start is None else start))
     starts = np.tile(np.asarray(point, dtype=np.float64), (len(lrs), 1))
-    noise_rows = np.zeros(len(lrs), dtype=int) if surface.noise > 0 else None  # every lr sees that start's noise
-    cells = run_rows(surface, optimizer, {**base, "lr": lrs}, starts, noise_rows, steps, seed, tolerance, cancelled)
+    alone = np.zeros(len(lrs), dtype=int)  # every lr sees that start's noise and draw, as its race would
+    cells = run_rows(
+        surface, optimizer, {**base, "lr": lrs}, starts, alone, steps, seed, tolerance, cancelled, (), conditions
+    )
     return SurfaceLrSweep(
         surface=surface.name,
         optimizer=spec.name,

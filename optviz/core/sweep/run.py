@@ -3,11 +3,14 @@ of rows so memory stays bounded, and reduced to `CellSummaries` as each chunk fi
 
 Each cell equals the race it stands for (tests/core/test_sweep.py): a hyperparameter cell is a race of the
 sweep's starts at that cell's values, a start cell a race from that start alone, with the same seed, so the
-gradient noise a row sees is the noise that race would give it.
+gradient noise a row sees is the noise that race would give it. The same holds for the race's conditions
+(`RunConditions`): the scene's gradient pathology (the draw of the start a row stands for), the optimizer's
+clipping and its lr schedule.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,7 +20,10 @@ import numpy as np
 from optviz.core.errors import OptvizError
 from optviz.core.optimizers import get_optimizer
 from optviz.core.params import Value
+from optviz.core.race.clip import Clip
 from optviz.core.race.engine import DEFAULT_TOLERANCE, gradient_noise, run_race
+from optviz.core.race.lr_schedule import LrSchedule
+from optviz.core.race.perturb import Perturbation, draw_plan
 from optviz.core.race.result import RunConfig
 from optviz.core.race.starts import grid_starts
 from optviz.core.surfaces.base import Surface
@@ -31,6 +37,24 @@ BYTES_PER_POINT = 80
 
 class SweepCancelled(OptvizError):
     """A newer request replaced this sweep (or the user stopped it) between two chunks."""
+
+
+@dataclass(frozen=True)
+class RunConditions:
+    """What a sweep's runs see besides their hyperparameters, as the race they stand for does: the scene's
+    gradient pathology, the optimizer's gradient clipping and its learning-rate schedule (None: none)."""
+
+    perturbation: Perturbation | None = None
+    clip: Clip | None = None
+    schedule: LrSchedule | None = None
+
+    @classmethod
+    def of(cls, config: RunConfig, perturbation: Perturbation | None) -> RunConditions:
+        """The conditions of a race's run `config` in a scene with `perturbation`."""
+        return cls(perturbation, config.clip, config.schedule)
+
+
+PLAIN = RunConditions()
 
 
 @dataclass
@@ -92,21 +116,24 @@ def run_rows(
     optimizer: str,
     hyperparams: Mapping[str, Any],
     starts: np.ndarray,
-    noise_rows: np.ndarray | None,
+    race_rows: np.ndarray,
     steps: int,
     seed: int,
     tolerance: float,
     cancelled: Callable[[], bool] | None = None,
     checkpoints: tuple[int, ...] = (),
+    conditions: RunConditions = PLAIN,
 ) -> CellSummaries:
     """Summaries (R,) of R runs: row r from starts[r] with row r's hyperparameters (arrays of length R or
-    numbers), seeing the gradient noise `noise_rows[r]` (an index into the race noise of `seed`) if any;
-    `checkpoints`: the step counts whose losses `budget_loss` keeps."""
+    numbers), standing for start `race_rows[r]` of a race with `seed`: it sees that start's gradient noise and
+    draw of the pathology, under `conditions`; `checkpoints`: the step counts whose losses `budget_loss` keeps."""
     rows = len(starts)
     chunk = max(1, CHUNK_BYTES // ((steps + 1) * BYTES_PER_POINT))
-    noise = None
-    if noise_rows is not None:
-        noise = gradient_noise(surface, int(noise_rows.max()) + 1, steps, seed)
+    race_rows = np.asarray(race_rows, dtype=int)
+    race_starts = int(race_rows.max()) + 1 if rows else 1
+    noise = gradient_noise(surface, race_starts, steps, seed)
+    plan = draw_plan(conditions.perturbation, race_starts, steps, seed)
+    config = RunConfig(optimizer, {}, clip=conditions.clip, schedule=conditions.schedule)
     parts = []
     for lo in range(0, rows, chunk):
         if cancelled is not None and cancelled():
@@ -115,12 +142,13 @@ def run_rows(
         hp = {k: (v[lo:hi] if isinstance(v, np.ndarray) else v) for k, v in hyperparams.items()}
         race = run_race(
             surface,
-            [RunConfig(optimizer, hp)],
+            [dataclasses.replace(config, hyperparams=hp)],
             starts[lo:hi],
             steps,
             seed,
             tolerance,
-            noise=None if noise is None else noise[noise_rows[lo:hi]],
+            noise=None if noise is None else noise[race_rows[lo:hi]],
+            plan=None if plan is None else plan.rows(race_rows[lo:hi]),
         )
         parts.append(CellSummaries.from_race(race, surface, checkpoints).reshape(-1))
     return CellSummaries.concat(parts, axis=0)
@@ -137,6 +165,7 @@ def sweep_hyperparams(
     seed: int = 0,
     tolerance: float = DEFAULT_TOLERANCE,
     cancelled: Callable[[], bool] | None = None,
+    conditions: RunConditions = PLAIN,
 ) -> HyperparamSweep:
     """A sensitivity map of `optimizer` (its other hyperparameters as given) over x and y, from each start."""
     if x.name == y.name:
@@ -153,8 +182,20 @@ def sweep_hyperparams(
     }
     cells_count = len(xs) * len(ys)
     row_starts = np.tile(starts, (cells_count, 1))
-    noise_rows = np.tile(np.arange(s_count), cells_count) if surface.noise > 0 else None
-    cells = run_rows(surface, optimizer, {**base, **per_run}, row_starts, noise_rows, steps, seed, tolerance, cancelled)
+    race_rows = np.tile(np.arange(s_count), cells_count)
+    cells = run_rows(
+        surface,
+        optimizer,
+        {**base, **per_run},
+        row_starts,
+        race_rows,
+        steps,
+        seed,
+        tolerance,
+        cancelled,
+        (),
+        conditions,
+    )
     return HyperparamSweep(
         optimizer, base, x, y, starts, steps, seed, tolerance, cells.reshape(len(ys), len(xs), s_count)
     )
@@ -170,13 +211,14 @@ def sweep_starts(
     seed: int = 0,
     tolerance: float = DEFAULT_TOLERANCE,
     cancelled: Callable[[], bool] | None = None,
+    conditions: RunConditions = PLAIN,
 ) -> StartSweep:
     """Basins of attraction of `optimizer` over an nx x ny grid of starts covering the surface's domain."""
     spec = get_optimizer(optimizer)
     base = spec.resolve(hyperparams, surface.name)
     starts = grid_starts(surface.domain, nx, ny)
-    noise_rows = np.zeros(len(starts), dtype=int) if surface.noise > 0 else None
-    cells = run_rows(surface, optimizer, base, starts, noise_rows, steps, seed, tolerance, cancelled)
+    alone = np.zeros(len(starts), dtype=int)  # each cell is a race from its start alone
+    cells = run_rows(surface, optimizer, base, starts, alone, steps, seed, tolerance, cancelled, (), conditions)
     return StartSweep(optimizer, base, nx, ny, starts, steps, seed, tolerance, cells.reshape(ny, nx))
 
 

@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from optviz.core.scene import Scene
-from optviz.core.sweep.run import StartSweep, sweep_starts
+from optviz.core.sweep.run import RunConditions, StartSweep, sweep_starts
 
 
 def scene_basins(scene: Scene, count: int | None = None, cancelled: Callable[[], bool] | None = None) -> StartSweep:
     """Basins of `scene.view.basins_optimizer` over a count x count grid (the scene's `basins_grid` when None),
-    with the scene's hyperparameters, steps, seed and tolerance."""
+    with the scene's hyperparameters, steps, seed, tolerance, gradient pathology, clipping and schedule."""
     surface = scene.build_surface()
     config = scene.run_config(scene.view.basins_optimizer)
     n = scene.view.basins_grid if count is None else count
+    conditions = RunConditions.of(config, scene.perturbation)
     return sweep_starts(
-        surface, config.optimizer, config.hyperparams, n, n, scene.steps, scene.seed, scene.tolerance, cancelled
+        surface,
+        config.optimizer,
+        config.hyperparams,
+        n,
+        n,
+        scene.steps,
+        scene.seed,
+        scene.tolerance,
+        cancelled,
+        conditions,
     )

@@ -23,7 +23,7 @@ from optviz.core.params import Value
 from optviz.core.race.engine import DEFAULT_TOLERANCE
 from optviz.core.surfaces.base import Surface
 from optviz.core.sweep.axes import SweepAxis
-from optviz.core.sweep.run import median_loss, run_rows
+from optviz.core.sweep.run import PLAIN, RunConditions, median_loss, run_rows
 
 #: The learning-rate grid every optimizer is searched over, unless the caller gives another.
 LR_LOW, LR_HIGH = 1e-5, 10.0
@@ -65,10 +65,12 @@ def tune(
     lr_range: tuple[float, float] = (LR_LOW, LR_HIGH),
     cancelled: Callable[[], bool] | None = None,
     budgets: Sequence[int] = (),
+    conditions: Sequence[RunConditions] | None = None,
 ) -> list[TuneResult]:
     """Search each (optimizer, hyperparameters) entry's lr over `budget` log-spaced values in `lr_range`
     (and, where `second` names an axis for that optimizer, over that axis too), from every start; also scored
-    after each of the shorter step counts in `budgets`."""
+    after each of the shorter step counts in `budgets`. `conditions` (one per entry) gives an entry's runs those of its
+    race: its gradient pathology, clipping and lr schedule."""
     if budget < 2:
         raise OptvizError(f"a tuning budget needs at least 2 learning rates, got {budget}")
     if any(not 1 <= b <= steps for b in budgets):
@@ -77,7 +79,9 @@ def tune(
     lr_axis = SweepAxis("lr", lr_range[0], lr_range[1], budget, log=True)
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
     results = []
-    for name, hyperparams in entries:
+    if conditions is not None and len(conditions) != len(entries):
+        raise ValueError("one RunConditions per entry")
+    for e, (name, hyperparams) in enumerate(entries):
         spec = get_optimizer(name)
         base = spec.resolve(hyperparams, surface.name)
         lr_param = spec.schema.get("lr")
@@ -92,18 +96,18 @@ def tune(
             if extra is not None:
                 per_run[extra.name] = np.repeat(np.repeat(ys, len(tried)), len(starts))
             cells_count = len(tried) * len(ys)
-            noise_rows = np.tile(np.arange(len(starts)), cells_count) if surface.noise > 0 else None
             cells = run_rows(
                 surface,
                 name,
                 {**base, **per_run},
                 np.tile(starts, (cells_count, 1)),
-                noise_rows,
+                np.tile(np.arange(len(starts)), cells_count),
                 steps,
                 seed,
                 tolerance,
                 cancelled,
                 checkpoints,
+                PLAIN if conditions is None else conditions[e],
             )
             per_budget = cells.budget_loss.reshape(len(ys), len(tried), len(starts), len(checkpoints))
             objectives[:, :, inside] = np.moveaxis(median_loss(per_budget, axis=2), -1, 0)
