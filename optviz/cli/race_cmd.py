@@ -67,6 +67,11 @@ def add_race_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tolerance", type=argtypes.positive_float, metavar="T", help="convergence tolerance (distance to a minimum)"
     )
+    add_condition_arguments(p)
+
+
+def add_condition_arguments(p: argparse.ArgumentParser) -> None:
+    """--perturb, --clip and --schedule: what the runs see besides their hyperparameters (race and sweeps)."""
     p.add_argument(
         "--perturb",
         type=argtypes.nonempty,

@@ -15,18 +15,28 @@ import numpy as np
 
 from optviz.cli import argtypes
 from optviz.cli.outputs import Output, check_outputs, deliver
-from optviz.cli.race_cmd import surface_spec
-from optviz.cli.specs import parse_spec
+from optviz.cli.race_cmd import add_condition_arguments, optimizer_entry, surface_spec
 from optviz.core.errors import OptvizError
 from optviz.core.jsonsafe import finite_list, json_text
 from optviz.core.optimizers import get_optimizer
 from optviz.core.palette import PALETTE
+from optviz.core.race.clip import parse_clip
 from optviz.core.race.engine import DEFAULT_TOLERANCE
+from optviz.core.race.lr_schedule import parse_schedule
+from optviz.core.race.perturb import parse_perturbation
 from optviz.core.race.starts import parse_grid, parse_point
 from optviz.core.scene import MAX_STEPS
 from optviz.core.surfaces import get_surface
 from optviz.core.surfaces.base import Surface
-from optviz.core.sweep import SweepAxis, default_axis, parse_axis, sweep_hyperparams, sweep_starts, tune
+from optviz.core.sweep import (
+    RunConditions,
+    SweepAxis,
+    default_axis,
+    parse_axis,
+    sweep_hyperparams,
+    sweep_starts,
+    tune,
+)
 from optviz.core.sweep.tune import OBJECTIVE, random_starts
 
 DEFAULT_STEPS = 500
@@ -120,6 +130,7 @@ def _common(p: argparse.ArgumentParser, many: bool = False) -> None:
         metavar="T",
         help="convergence tolerance",
     )
+    add_condition_arguments(p)
     p.add_argument("--json", metavar="OUT", help="write the results as JSON ('-': standard output)")
     p.add_argument("--png", metavar="OUT", help="draw the result as a PNG picture")
     p.add_argument("--force", action="store_true", help="replace output files that exist")
@@ -129,12 +140,28 @@ def _surface(args: argparse.Namespace) -> Surface:
     return get_surface(*surface_spec(args.surface, args.formula, default="rosenbrock"))
 
 
-def _optimizer(text: str, surface: Surface) -> tuple[str, dict]:
-    name, params = parse_spec(text, "optimizer")
-    spec = get_optimizer(name)
+def _optimizer(text: str, surface: Surface, args: argparse.Namespace) -> tuple[str, dict, RunConditions]:
+    """`--optimizer NAME[:k=v,...]` (with its own clip_norm/clip_value/schedule, as `optviz race` takes) and the
+    conditions every run sees: --perturb, and --clip and --schedule where the optimizer has none of its own."""
+    entry = optimizer_entry(text)
+    spec = get_optimizer(entry.name)
     if not spec.on_surfaces:
         raise OptvizError(f"{spec.name} cannot race on a surface: {spec.surface_unavailable}")
-    return spec.name, spec.resolve(params, surface.name)
+    clip = entry.clip if entry.clip is not None or not args.clip else parse_clip(args.clip)
+    schedule = entry.schedule if entry.schedule is not None or not args.schedule else parse_schedule(args.schedule)
+    if schedule is not None and "lr" not in spec.schema.names:
+        raise OptvizError(f"{spec.name} has no learning rate to schedule")
+    perturbation = parse_perturbation(args.perturb) if args.perturb else None
+    return spec.name, spec.resolve(entry.hyperparams, surface.name), RunConditions(perturbation, clip, schedule)
+
+
+def _conditions_json(conditions: RunConditions) -> dict[str, str | None]:
+    """The conditions as the command line spells them (None: none)."""
+    return {
+        "perturbation": None if conditions.perturbation is None else conditions.perturbation.to_text(),
+        "clip": None if conditions.clip is None else conditions.clip.to_text(),
+        "schedule": None if conditions.schedule is None else conditions.schedule.to_text(),
+    }
 
 
 def _check(args: argparse.Namespace, *names: str) -> dict[str, Output]:
@@ -185,7 +212,7 @@ def _cell_axis(axis: SweepAxis):
 def run_sweep(args: argparse.Namespace) -> int:
     outputs = _check(args, "json", "npz", "png")
     surface = _surface(args)
-    name, hp = _optimizer(args.optimizer, surface)
+    name, hp, conditions = _optimizer(args.optimizer, surface, args)
     spec = get_optimizer(name)
     x = parse_axis(args.x, spec.schema) if args.x else default_axis(spec.schema, "lr")
     if args.y:
@@ -201,7 +228,9 @@ def run_sweep(args: argparse.Namespace) -> int:
         starts = random_starts(surface, args.starts, args.seed)
     else:
         starts = np.array([parse_point(args.start) if args.start else surface.start])
-    sweep = sweep_hyperparams(surface, name, hp, x, y, starts, args.steps, args.seed, args.tolerance)
+    sweep = sweep_hyperparams(
+        surface, name, hp, x, y, starts, args.steps, args.seed, args.tolerance, conditions=conditions
+    )
     objective, cells, share = sweep.objective(), sweep.cells, sweep.converged_share()
 
     def json_data() -> str:
@@ -212,6 +241,7 @@ def run_sweep(args: argparse.Namespace) -> int:
                 "surface": _surface_json(surface),
                 "optimizer": name,
                 "hyperparameters": {k: v for k, v in sweep.hyperparams.items() if k not in (x.name, y.name)},
+                **_conditions_json(conditions),
                 "steps": args.steps,
                 "seed": args.seed,
                 "tolerance": args.tolerance,
@@ -264,8 +294,8 @@ def run_basins(args: argparse.Namespace) -> int:
     outputs = _check(args, "json", "png")
     nx, ny = parse_grid(f"grid:{args.grid}")
     surface = _surface(args)
-    name, hp = _optimizer(args.optimizer, surface)
-    sweep = sweep_starts(surface, name, hp, nx, ny, args.steps, args.seed, args.tolerance)
+    name, hp, conditions = _optimizer(args.optimizer, surface, args)
+    sweep = sweep_starts(surface, name, hp, nx, ny, args.steps, args.seed, args.tolerance, conditions=conditions)
     cells = sweep.cells
     (x0, x1), (y0, y1) = surface.domain
 
@@ -277,6 +307,7 @@ def run_basins(args: argparse.Namespace) -> int:
                 "surface": _surface_json(surface),
                 "optimizer": name,
                 "hyperparameters": sweep.hyperparams,
+                **_conditions_json(conditions),
                 "steps": args.steps,
                 "seed": args.seed,
                 "tolerance": args.tolerance,
@@ -342,7 +373,9 @@ def run_tune(args: argparse.Namespace) -> int:
         raise OptvizError(f"--starts {args.starts} is out of range (1 to 256)")
     budgets = _budgets(args.budgets, args.steps)
     surface = _surface(args)
-    entries = [_optimizer(text, surface) for text in args.optimizer]
+    parsed = [_optimizer(text, surface, args) for text in args.optimizer]
+    entries = [(name, hp) for name, hp, _ in parsed]
+    conditions = [c for _, _, c in parsed]
     second = {}
     if args.also:
         wanted = args.also.partition("=")[0].strip()
@@ -354,7 +387,16 @@ def run_tune(args: argparse.Namespace) -> int:
             raise OptvizError(f"no optimizer given has {wanted!r}")
     starts = random_starts(surface, args.starts, args.seed)
     results = tune(
-        surface, entries, args.budget, starts, args.steps, args.seed, args.tolerance, second, budgets=budgets
+        surface,
+        entries,
+        args.budget,
+        starts,
+        args.steps,
+        args.seed,
+        args.tolerance,
+        second,
+        budgets=budgets,
+        conditions=conditions,
     )
     objective = OBJECTIVE.format(k=args.starts, steps=args.steps)
 
@@ -372,6 +414,7 @@ def run_tune(args: argparse.Namespace) -> int:
                     {
                         "optimizer": r.optimizer,
                         "hyperparameters": r.hyperparams,
+                        **_conditions_json(c),
                         "lr": finite_list(r.lr.values),
                         "second": None if r.second is None else r.second.to_dict(),
                         "objective": [finite_list(row) for row in r.objective],
@@ -387,7 +430,7 @@ def run_tune(args: argparse.Namespace) -> int:
                             for b, (objective_b, best_b, score_b) in r.by_budget.items()
                         ],
                     }
-                    for r in results
+                    for r, c in zip(results, conditions, strict=True)
                 ],
             }
         )

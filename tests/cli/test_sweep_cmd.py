@@ -185,3 +185,33 @@ def test_sweep_outputs_follow_the_one_policy(cli, tmp_path):
     assert out.returncode == 0 and json.loads(existing.read_text())["format"] == "optviz-basins"
     out = cli("basins", "--optimizer", "sgd", "--grid", "4x4", "--steps", "10", "--json", "-")
     assert json.loads(out.stdout)["grid"]["nx"] == 4 and "sgd on rosenbrock" in out.stderr
+
+
+def test_sweeps_take_the_race_s_pathology_clipping_and_schedule(cli, tmp_path):
+    from optviz.core.race.clip import Clip
+    from optviz.core.race.perturb import Perturbation
+    from optviz.core.sweep import RunConditions
+
+    axes = ["--x", "lr=1e-4:0.01:4:log", "--y", "momentum=0.5:0.95:2", "--steps", "200"]
+    spike = ["--perturb", "spike:factor=1e3,at=100"]
+    own = cli("sweep", "--optimizer", "momentum:clip_norm=1", *axes, *spike, "--json", tmp_path / "own.json")
+    every = cli("sweep", "--optimizer", "momentum", *axes, *spike, "--clip", "norm=1", "--json", tmp_path / "all.json")
+    assert own.returncode == 0 and every.returncode == 0, (own.stderr, every.stderr)
+    data = json.loads((tmp_path / "own.json").read_text())
+    assert (data["perturbation"], data["clip"], data["schedule"]) == ("spike", "norm=1", None)  # the defaults left out
+    assert data["starts"] == json.loads((tmp_path / "all.json").read_text())["starts"]  # one meaning, two spellings
+    surface = get_surface("rosenbrock")
+    conditions = RunConditions(Perturbation.make("spike", {"factor": 1e3}), Clip("norm", 1.0))
+    x, y = SweepAxis("lr", 1e-4, 0.01, 4, True), SweepAxis("momentum", 0.5, 0.95, 2, False)
+    ref = sweep_hyperparams(surface, "momentum", {}, x, y, np.array([surface.start]), 200, conditions=conditions)
+    got = np.array(data["starts"][0]["grids"]["final_loss"], dtype=float)
+    np.testing.assert_allclose(got, ref.cells.final_loss[..., 0], rtol=1e-12)
+
+    bad = cli("basins", "--optimizer", "adam", "--perturb", "spike:factor=x", "--json", tmp_path / "b.json")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "spike" in bad.stderr
+    assert not (tmp_path / "b.json").exists()
+    tuned = cli("tune", "--optimizer", "adam:schedule=one-cycle", "--optimizer", "sgd", "--steps", "100",
+                "--budget", "4", "--starts", "2", "--json", tmp_path / "t.json")  # fmt: skip
+    assert tuned.returncode == 0, tuned.stderr
+    schedules = [o["schedule"] for o in json.loads((tmp_path / "t.json").read_text())["optimizers"]]
+    assert schedules == ["one-cycle", None]
