@@ -69,6 +69,16 @@ def test_the_table_fills_coloured_by_outcome_and_a_click_draws_the_curve(panel, 
     assert "Adam" in view.legend.text() and "exploding" in view.legend.text()
     assert table.item(2, column).font().bold() and not table.item(0, 0).font().bold()
 
+    # Every case is in view without scrolling sideways, in a panel as narrow as the Training dock at 1280x800;
+    # the curve keeps its minimum width, and the panel can still be made narrower.
+    narrowest = panel.minimumSizeHint().width()
+    for width in (1300, 1000):
+        panel.resize(width, 700)
+        qtbot.wait(20)
+        assert table.horizontalHeader().length() <= table.viewport().width(), width
+        assert view.plot.width() >= view.plot.minimumWidth(), width
+    assert panel.minimumSizeHint().width() <= narrowest  # the shares are stretch factors, not minimum widths
+
 
 def test_cancel_leaves_the_panel_usable(panel, qtbot):
     view = panel.robustness

@@ -157,9 +157,9 @@ class RobustnessView(QtWidgets.QWidget):
         right.setSpacing(2)
         right.addWidget(self.legend)
         right.addWidget(self.plot, 1)
-        body = QtWidgets.QHBoxLayout()
+        body = self._body = QtWidgets.QHBoxLayout()
         body.setSpacing(8)
-        body.addWidget(self.table, 3)
+        body.addWidget(self.table, 3)  # shares set by `_share_width` once the table has columns
         body.addLayout(right, 2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 2)
@@ -275,6 +275,30 @@ class RobustnessView(QtWidgets.QWidget):
         self.shown = None
         if rows:
             self.show_cell(0, 0)
+        self._share_width()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._share_width()
+
+    def _share_width(self) -> None:
+        """The table gets the width its columns need (no scrolling sideways to see the last case) as long as the
+        curve keeps its minimum width; the curve gets the rest. Stretch factors, not minimum widths, so the
+        panel can still be made narrower."""
+        table = self.table
+        if table.columnCount() == 0:
+            return
+        need = (
+            table.verticalHeader().sizeHint().width()
+            + table.horizontalHeader().length()
+            + 2 * table.frameWidth()
+            + table.verticalScrollBar().sizeHint().width()
+        )
+        margins = self.layout().contentsMargins()
+        available = self.width() - margins.left() - margins.right() - self._body.spacing()
+        share = max(1, min(need, available - self.plot.minimumWidth()))
+        self._body.setStretch(0, share)
+        self._body.setStretch(1, max(1, available - share))
 
     def cell(self, row: int, column: int) -> tuple[str, CaseResult] | None:
         if self.report is None:
