@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from optviz.app.study import study_panel as study_panel_module
 from optviz.app.study.open_dialog import OpenStudyDialog, list_studies
@@ -212,10 +212,12 @@ def test_an_existing_study_opens_with_its_trials_and_is_polled_only_in_front(pan
     finished_study = shutil.copy(finished_study, tmp_path / "copy.journal")  # this test adds a trial to it
     assert list_studies(str(finished_study)) == ["done"]
     dialog = OpenStudyDialog(panel, str(finished_study))  # lists the storage's studies as it opens
+    assert dialog.wait()
     assert [dialog.names.item(i).text() for i in range(dialog.names.count())] == ["done"]
     assert dialog.choice() == (str(finished_study), "done")
     dialog.storage.setText(str(tmp_path / "no" / "such.journal"))
     dialog.refresh()
+    assert dialog.wait()
     assert "does not exist" in dialog.message.text() and dialog.names.count() == 0
     dialog.deleteLater()
 
@@ -287,3 +289,30 @@ def test_apply_best_sets_the_training_panels_sliders(window, qtbot, finished_stu
     after = [e.name for e in training.optimizers.entries]
     assert after == [*before, "lion"]  # lion was added, adamw's own row was set
     assert training.config().optimizers[after.index("lion")].hp == report.row("lion").best_params
+
+
+def test_the_open_dialog_reads_a_storage_without_freezing_the_window(panel, qtbot, monkeypatch, finished_study):
+    """A storage that is slow to answer (a database far away): the dialog says it is reading, List and Open
+    wait, the window keeps painting, and the names arrive when the storage answers."""
+    import threading
+
+    from optviz.app.study import open_dialog
+
+    answer = threading.Event()
+    real = open_dialog.list_studies
+
+    def slow(url: str) -> list[str]:
+        assert answer.wait(30)
+        return real(url)
+
+    monkeypatch.setattr(open_dialog, "list_studies", slow)
+    dialog = OpenStudyDialog(panel, str(finished_study))
+    open_button = dialog.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Open)
+    qtbot.wait(50)  # the event loop runs while the storage has not answered
+    assert dialog.job.running and "reading" in dialog.message.text()
+    assert not dialog.list_button.isEnabled() and not open_button.isEnabled()
+    answer.set()
+    assert dialog.wait()
+    assert dialog.choice() == (str(finished_study), "done") and open_button.isEnabled()
+    assert dialog.list_button.isEnabled() and "1 study" in dialog.message.text()
+    dialog.deleteLater()

@@ -1,10 +1,12 @@
 """Open study…: a storage (a journal file chosen in a file dialog, or a URL typed in) and one of the optviz
-studies it holds, listed by name. A storage that cannot be opened is one line in the dialog."""
+studies it holds, listed by name. A storage that cannot be opened is one line in the dialog. The list is read on
+a worker thread: a database far away (or one that does not answer) never freezes the window."""
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtWidgets
 
+from optviz.app.widgets.background import BackgroundJob
 from optviz.app.widgets.theme import ERROR, MUTED
 from optviz.core.errors import OptvizError
 from optviz.core.study.storage import data_dir
@@ -59,20 +61,27 @@ class OpenStudyDialog(QtWidgets.QDialog):
         self.names.currentRowChanged.connect(self._update_buttons)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.finished.connect(lambda _result: self.job.cancel())
+        self.job = BackgroundJob(self)
+        self.job.succeeded.connect(self._listed)
+        self.job.failed.connect(lambda text: self._say(text, error=True))
+        self.job.runningChanged.connect(self._update_buttons)
         self._update_buttons()
         if storage:
             self.refresh()
 
     def refresh(self) -> None:
+        """List the studies of the storage typed in (a newer List replaces one still reading)."""
         self.names.clear()
-        QtWidgets.QApplication.setOverrideCursor(QtGui.QCursor(QtCore.Qt.CursorShape.WaitCursor))
-        try:
-            names = list_studies(self.storage.text())
-        except OptvizError as exc:
-            self._say(str(exc).splitlines()[0], error=True)
-            return
-        finally:
-            QtWidgets.QApplication.restoreOverrideCursor()
+        url = self.storage.text()
+        self._say(f"reading {url.strip() or 'the storage'}…")
+        self.job.start(lambda _progress, _cancelled: list_studies(url))
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Process events until the list is read (tests)."""
+        return self.job.wait(timeout)
+
+    def _listed(self, names: list[str]) -> None:
         self.names.addItems(names)
         if names:
             self.names.setCurrentRow(0)
@@ -96,8 +105,10 @@ class OpenStudyDialog(QtWidgets.QDialog):
             self.refresh()
 
     def _update_buttons(self, *_args: object) -> None:
+        reading = self.job.running
+        self.list_button.setEnabled(not reading)
         self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Open).setEnabled(
-            self.names.currentItem() is not None
+            not reading and self.names.currentItem() is not None
         )
 
     def _say(self, text: str, error: bool = False) -> None:

@@ -278,10 +278,11 @@ class StudyPanel(QtWidgets.QWidget):
 
     def open_dialog(self) -> None:
         dialog = OpenStudyDialog(self, self.url or self.form.storage_url())
-        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
-            url, name = dialog.choice()
-            if name:
-                self.open_study(url, name)
+        accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        url, name = dialog.choice()
+        dialog.deleteLater()  # a child of the panel: it would otherwise stay until the window closes
+        if accepted and name:
+            self.open_study(url, name)
 
     def open_study(self, url: str, name: str) -> None:
         """Show study `name` from the storage at `url` (its set-up fills the form; Start then joins it)."""
