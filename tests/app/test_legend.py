@@ -58,3 +58,27 @@ def test_the_legend_sits_where_it_hides_least(window, qtbot):
         assert not inside.any()
     assert legend.width() <= max(230, gl.width() // 3)  # a long title wraps instead of widening it
     assert np.isfinite(pixels).all()
+
+
+def test_a_long_name_wraps_the_title_but_never_cuts_a_row(make_window):
+    """At 1280x800 the spike scene's long title and "SGD + momentum ✕ diverged" pushed the losses out of the box:
+    the box may grow past a third of the view for its rows (the title wraps), never cut one."""
+    from optviz.core.scene import OptimizerEntry, Scene
+
+    scene = Scene(
+        surface="rosenbrock",
+        title="A long title that has to wrap over several lines of the legend box in a narrow view",
+        optimizers=[
+            OptimizerEntry("momentum", label="momentum with a rather long label, clipped"),
+            OptimizerEntry("adam"),
+        ],
+        steps=200,
+    )
+    window = make_window(scene, size=(1280, 800))
+    window.model.set_cursor(150)
+    assert window.settle()
+    legend = window.view_panel.legend
+    rows = legend._ideal_width(legend._table)
+    assert legend.width() >= rows > legend.parentWidget().width() // 3
+    assert legend.width() < legend._ideal_width(legend.text())  # the title wraps instead
+    assert metrics.format_value(metrics.standing(window.model.result, 0, 150).loss) in legend.text()

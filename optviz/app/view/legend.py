@@ -53,6 +53,7 @@ class Legend(QtWidgets.QLabel):
             " border-radius: 7px; padding: 6px 10px; color: #d8dde6; }"
         )
         self._last = ""
+        self._table = ""  # the rows' part of the text (see `fit`)
         self.corner = "top-left"
         for signal in (model.optimizersReset, model.sceneReplaced, model.surfaceChanged):
             signal.connect(self.refresh)
@@ -92,24 +93,30 @@ class Legend(QtWidgets.QLabel):
                 f"<td align='right' style='color:#aab2c0; padding-left:12px; white-space:nowrap'>{loss}</td></tr>"
             )
         title = f"<div style='font-weight:600; margin-bottom:3px'>{html.escape(model.display_title())}</div>"
-        text = title + "<table cellspacing='0' cellpadding='0'>" + "".join(rows) + "</table>"
-        if text != self._last:
-            self._last = text
-            self.setText(text)
+        table = "<table cellspacing='0' cellpadding='0'>" + "".join(rows) + "</table>"
+        if title + table != self._last:
+            self._last = title + table
+            self._table = table
+            self.setText(title + table)
             self.fit()
 
     def fit(self) -> None:
-        """Size to the text, at most a third of the view wide (at least the widest line of names)."""
+        """Size to the text, at most a third of the view wide, but never narrower than the rows (a name and its
+        loss): the title wraps, a row is never cut (at 1280x800 a long name pushed the losses out of the box)."""
         parent = self.parentWidget()
-        doc = QtGui.QTextDocument()
-        doc.setDefaultFont(self.font())
-        doc.setHtml(self.text())
-        width = min(math.ceil(doc.idealWidth()) + CHROME_PX, max(MIN_WIDTH, parent.width() // 3))
+        whole, rows = self._ideal_width(self.text()), self._ideal_width(self._table)
+        width = min(whole, max(MIN_WIDTH, parent.width() // 3, rows))
         # QLabel.adjustSize guesses a wrapped label's height from its own aspect rule and can cut the last line.
         size = QtCore.QSize(width, self.heightForWidth(width))
         if size != self.size():  # the losses change at every tick of the animation; the box rarely does
             self.resize(size)
             self.place_soon()
+
+    def _ideal_width(self, text: str) -> int:
+        doc = QtGui.QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setHtml(text)
+        return math.ceil(doc.idealWidth()) + CHROME_PX
 
     # ---- placement ---------------------------------------------------------------------------------------
     def corners(self) -> dict[str, QtCore.QRect]:
