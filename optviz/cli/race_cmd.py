@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -116,16 +117,7 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
         scene.surface, scene.surface_params = name, params
     if args.optimizer:
         scene.optimizers = [optimizer_entry(text) for text in args.optimizer]
-    if getattr(args, "clip", None):  # commands without the flag (inspect) share this function
-        clip = parse_clip(args.clip)
-        for entry in scene.optimizers:
-            if not (args.optimizer and entry.clip is not None):  # an --optimizer's own clip_norm stays
-                entry.clip = clip
-    if getattr(args, "schedule", None):
-        schedule = parse_schedule(args.schedule)
-        for entry in scene.optimizers:
-            if not (args.optimizer and entry.schedule is not None):  # an --optimizer's own schedule stays
-                entry.schedule = schedule
+    apply_clip_and_schedule(scene.optimizers, args, keep_own=bool(args.optimizer))
     if getattr(args, "perturb", None):
         scene.perturbation = parse_perturbation(args.perturb)
     if args.start:
@@ -139,6 +131,21 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
     if args.tolerance is not None:
         scene.tolerance = args.tolerance
     return scene.validate()
+
+
+def apply_clip_and_schedule(entries: Sequence[OptimizerEntry], args: argparse.Namespace, keep_own: bool) -> None:
+    """--clip and --schedule for every entry; with `keep_own`, an --optimizer's own clip_norm or schedule stays.
+    Commands without the flags (inspect) share this: a missing flag changes nothing."""
+    if getattr(args, "clip", None):
+        clip = parse_clip(args.clip)
+        for entry in entries:
+            if not (keep_own and entry.clip is not None):
+                entry.clip = clip
+    if getattr(args, "schedule", None):
+        schedule = parse_schedule(args.schedule)
+        for entry in entries:
+            if not (keep_own and entry.schedule is not None):
+                entry.schedule = schedule
 
 
 def optimizer_entry(text: str) -> OptimizerEntry:

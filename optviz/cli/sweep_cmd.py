@@ -15,17 +15,15 @@ import numpy as np
 
 from optviz.cli import argtypes
 from optviz.cli.outputs import Output, check_outputs, deliver
-from optviz.cli.race_cmd import add_condition_arguments, optimizer_entry, surface_spec
+from optviz.cli.race_cmd import add_condition_arguments, apply_clip_and_schedule, optimizer_entry, surface_spec
 from optviz.core.errors import OptvizError
 from optviz.core.jsonsafe import finite_list, json_text
 from optviz.core.optimizers import get_optimizer
 from optviz.core.palette import PALETTE
-from optviz.core.race.clip import parse_clip
 from optviz.core.race.engine import DEFAULT_TOLERANCE
-from optviz.core.race.lr_schedule import parse_schedule
 from optviz.core.race.perturb import parse_perturbation
 from optviz.core.race.starts import parse_grid, parse_point
-from optviz.core.scene import MAX_STEPS
+from optviz.core.scene import MAX_STEPS, run_config
 from optviz.core.surfaces import get_surface
 from optviz.core.surfaces.base import Surface
 from optviz.core.sweep import (
@@ -147,12 +145,10 @@ def _optimizer(text: str, surface: Surface, args: argparse.Namespace) -> tuple[s
     spec = get_optimizer(entry.name)
     if not spec.on_surfaces:
         raise OptvizError(f"{spec.name} cannot race on a surface: {spec.surface_unavailable}")
-    clip = entry.clip if entry.clip is not None or not args.clip else parse_clip(args.clip)
-    schedule = entry.schedule if entry.schedule is not None or not args.schedule else parse_schedule(args.schedule)
-    if schedule is not None and "lr" not in spec.schema.names:
-        raise OptvizError(f"{spec.name} has no learning rate to schedule")
+    apply_clip_and_schedule([entry], args, keep_own=True)
+    config = run_config(entry, surface.name)  # the scene's own checks (a schedule needs an lr)
     perturbation = parse_perturbation(args.perturb) if args.perturb else None
-    return spec.name, spec.resolve(entry.hyperparams, surface.name), RunConditions(perturbation, clip, schedule)
+    return spec.name, config.hyperparams, RunConditions(perturbation, config.clip, config.schedule)
 
 
 def _conditions_json(conditions: RunConditions) -> dict[str, str | None]:

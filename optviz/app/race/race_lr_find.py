@@ -81,7 +81,7 @@ class RaceLrFinder(QtCore.QObject):
             from optviz.core.sweep.lr_sweep import surface_lr_sweep
             from optviz.core.sweep.run import RunConditions
 
-            conditions = RunConditions.of(scene.run_config(k), scene.perturbation)  # the race's own gradients
+            conditions = RunConditions.of(scene, k)  # the race's own gradients
             return surface_lr_sweep(scene, name, hp, None, scene.steps, lrs, cancelled, conditions)
 
         self.job.start(run)

@@ -146,7 +146,7 @@ class StudyForm(QtWidgets.QWidget):
         self.model.currentTextChanged.connect(self._model_changed)
         self.mode.currentTextChanged.connect(self._mode_changed)
         self.tune.textChanged.connect(self.check_tune)
-        self.name.textChanged.connect(self._update_placeholder)
+        self.name.textChanged.connect(self._show_default_storage)
         for spin in (self.steps, self.batch, self.seeds, self.seed, self.trials, self.grid_points):
             spin.valueChanged.connect(self.changed)
         self.model.setCurrentText("mlp")
@@ -156,7 +156,7 @@ class StudyForm(QtWidgets.QWidget):
             if name in REGISTRY and not REGISTRY[name].training_unavailable:
                 self.add_optimizer(name)
         self._mode_changed(self.mode.currentText())
-        self._update_placeholder()
+        self._show_default_storage()
 
     # --- optimizers --------------------------------------------------------------------------------------
 
@@ -232,7 +232,7 @@ class StudyForm(QtWidgets.QWidget):
         )
         self.changed.emit()
 
-    def _update_placeholder(self, *_args: object) -> None:
+    def _show_default_storage(self, *_args: object) -> None:
         name = self.name.text().strip() or DEFAULT_NAME
         self.storage.setPlaceholderText(f"default: {default_storage(name)}")
 

@@ -298,14 +298,9 @@ class SensitivityPanel(QtWidgets.QWidget):
             tuple(sorted(others.items())),
             x,
             y,
-            self._conditions(k),
+            RunConditions.of(scene, k),  # a map cell is that race at its values
         )
         return MapRequest(key, k, entry.name, x, y)
-
-    def _conditions(self, k: int) -> RunConditions:
-        """What optimizer k's race sees besides its hyperparameters: a map cell is that race at its values."""
-        scene = self.model.scene
-        return RunConditions.of(scene.run_config(k), scene.perturbation)
 
     def recompute(self, *_args: object, force: bool = False) -> None:
         """Start a new map when what it depends on changed (or `force`)."""
@@ -350,7 +345,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         surface = scene.build_surface()
         starts = map_starts(scene, surface)
         self.info.setText(f"computing a {MAP_COUNTS[0]} x {MAP_COUNTS[0]} map…")
-        conditions = RunConditions.of(scene.run_config(request.k), scene.perturbation)
+        conditions = RunConditions.of(scene, request.k)
 
         def run(n: int, cancelled):
             return sweep_hyperparams(
@@ -476,7 +471,7 @@ class SensitivityPanel(QtWidgets.QWidget):
                 continue
             hp = self.model.hyperparams(k)
             x, y = map_axis(name, "lr", float(hp["lr"])), map_axis(name, second, float(hp[second]))
-            jobs.append((k, name, hp, x, y, RunConditions.of(scene.run_config(k), scene.perturbation)))
+            jobs.append((k, name, hp, x, y, RunConditions.of(scene, k)))
         self.info.setText(f"computing {len(jobs)} maps…")
 
         def run(n: int, cancelled):
@@ -572,7 +567,7 @@ class SensitivityPanel(QtWidgets.QWidget):
         surface = scene.build_surface()
         ks = [k for k in self.model.shown_runs() if get_optimizer(scene.optimizers[k].name).fast is not None]
         entries = [(scene.optimizers[k].name, self.model.hyperparams(k)) for k in ks]
-        conditions = [RunConditions.of(scene.run_config(k), scene.perturbation) for k in ks]
+        conditions = [RunConditions.of(scene, k) for k in ks]
         starts = random_starts(surface, TUNE_STARTS, scene.seed)
         previous = {k: dict(scene.optimizers[k].hyperparams) for k in ks}
         second = self.tune_second_axes([name for name, _ in entries])

@@ -65,7 +65,7 @@ class BasinsLayer(QtCore.QObject):
             scene.tolerance,
             scene.optimizers[k].name,
             tuple(sorted(self.model.hyperparams(k).items())),
-            RunConditions.of(scene.run_config(k), scene.perturbation),
+            RunConditions.of(scene, k),
         )
 
     def update(self, *_args: object) -> None:

@@ -104,8 +104,10 @@ class Legend(QtWidgets.QLabel):
         """Size to the text, at most a third of the view wide, but never narrower than the rows (a name and its
         loss): the title wraps, a row is never cut (at 1280x800 a long name pushed the losses out of the box)."""
         parent = self.parentWidget()
-        whole, rows = self._ideal_width(self.text()), self._ideal_width(self._table)
-        width = min(whole, max(MIN_WIDTH, parent.width() // 3, rows))
+        whole = self._ideal_width(self.text())
+        width = min(whole, max(MIN_WIDTH, parent.width() // 3))
+        if width < whole:  # too wide for a third (rare): then the rows alone say how narrow it may be
+            width = min(whole, max(width, self._ideal_width(self._table)))
         # QLabel.adjustSize guesses a wrapped label's height from its own aspect rule and can cut the last line.
         size = QtCore.QSize(width, self.heightForWidth(width))
         if size != self.size():  # the losses change at every tick of the animation; the box rarely does

@@ -49,9 +49,11 @@ class RunConditions:
     schedule: LrSchedule | None = None
 
     @classmethod
-    def of(cls, config: RunConfig, perturbation: Perturbation | None) -> RunConditions:
-        """The conditions of a race's run `config` in a scene with `perturbation`."""
-        return cls(perturbation, config.clip, config.schedule)
+    def of(cls, scene: Any, k: int) -> RunConditions:
+        """Those of optimizer k's race in `scene` (a `core.scene.Scene`): read off its entry, nothing resolved,
+        so building a cache key on every slider move costs nothing."""
+        entry = scene.optimizers[k]
+        return cls(scene.perturbation, entry.clip, entry.schedule)
 
 
 PLAIN = RunConditions()

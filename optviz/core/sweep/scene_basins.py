@@ -14,7 +14,7 @@ def scene_basins(scene: Scene, count: int | None = None, cancelled: Callable[[],
     surface = scene.build_surface()
     config = scene.run_config(scene.view.basins_optimizer)
     n = scene.view.basins_grid if count is None else count
-    conditions = RunConditions.of(config, scene.perturbation)
+    conditions = RunConditions.of(scene, scene.view.basins_optimizer)
     return sweep_starts(
         surface,
         config.optimizer,
